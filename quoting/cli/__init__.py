@@ -1,0 +1,15 @@
+"""The `quoting` command. Each group of commands lives in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from quoting.cli import pricing_commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Scope-based quoting for corporate AI-adoption programs."""
+
+
+pricing_commands.register(main)

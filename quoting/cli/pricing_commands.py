@@ -1,0 +1,123 @@
+"""`quoting price`, `quoting rules check|show` and `quoting demo`: no server needed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from quoting.errors import QuoteInputError, RulesError
+from quoting.pricing import PricedQuote
+from quoting.rules import Market, NoRulesInForce, load_rulebook
+from quoting.service_pricing import price_request
+from quoting.text_report import render_text
+
+EXIT_INVALID = 2
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(EXIT_INVALID)
+
+
+def fail_input(error: QuoteInputError, source: str) -> NoReturn:
+    lines = [f"{source}: the request cannot be priced:"]
+    lines += [f"  - {problem}" for problem in error.problems]
+    fail("\n".join(lines))
+
+
+def read_request(path: str) -> str:
+    try:
+        return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"{path}: cannot read the request: {exc.strerror}")
+    except UnicodeDecodeError:
+        fail(f"{path}: the request is not UTF-8 text")
+
+
+def priced_from_file(path: str) -> PricedQuote:
+    try:
+        rulebook = load_rulebook()
+    except RulesError as exc:
+        fail(f"pricing rules are broken: {exc}")
+    try:
+        return price_request(read_request(path), rulebook, date.today())
+    except QuoteInputError as exc:
+        fail_input(exc, path)
+
+
+def register(main: click.Group) -> None:
+    @main.command("price")
+    @click.argument("request_file", metavar="REQUEST.json")
+    @click.option("--format", "output_format", type=click.Choice(["json", "text"]),
+                  default="text", show_default=True)
+    def price_command(request_file: str, output_format: str) -> None:
+        """Price a quote request (a JSON file, or - for standard input)."""
+        quote = priced_from_file(request_file)
+        if output_format == "json":
+            click.echo(json.dumps(quote.to_dict(), indent=2, ensure_ascii=False))
+        else:
+            click.echo(render_text(quote))
+
+    @main.group("rules")
+    def rules_group() -> None:
+        """Inspect the pricing rules under pricing_rules/."""
+
+    @rules_group.command("check")
+    def rules_check() -> None:
+        """Validate every rules file; exit 2 naming the file and field if one is wrong."""
+        try:
+            rulebook = load_rulebook()
+        except RulesError as exc:
+            fail(str(exc))
+        for market in rulebook.markets:
+            versions = ", ".join(
+                f"{v.version} (from {v.effective_from})" for v in rulebook.versions(market)
+            )
+            click.echo(f"{market}: {versions}")
+        click.echo("all rules files are valid")
+
+    @rules_group.command("show")
+    @click.argument("market")
+    @click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="Show the version in force on this date (default: today).")
+    @click.option("--format", "output_format", type=click.Choice(["json", "text"]),
+                  default="text", show_default=True)
+    def rules_show(market: str, on: Any, output_format: str) -> None:
+        """Show the rules in force for MARKET (AR, MX, EC, CO, CL, PE, ES)."""
+        try:
+            market_code = Market(market.upper())
+        except ValueError:
+            fail(f"market: unknown market {market!r}; allowed: {', '.join(m.value for m in Market)}")
+        try:
+            version = load_rulebook().in_force(market_code, on.date() if on else date.today())
+        except (RulesError, NoRulesInForce) as exc:
+            fail(str(exc))
+        data = version.model_dump(mode="json")
+        data["license_products"] = [p.code for p in version.licenses.products]
+        data["allowed_currencies"] = list(version.allowed_currencies)
+        if output_format == "json":
+            click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+            return
+        click.echo(f"{version.market} {version.version}, in force from {version.effective_from}")
+        click.echo(f"  currencies: {', '.join(version.allowed_currencies)} "
+                   f"(default {version.default_currency})")
+        click.echo(f"  discount without approval: {version.discount_without_approval}%, "
+                   f"at most {version.max_discount}%")
+        for category, treatment in version.tax.items():
+            click.echo(f"  tax on {category.value}: {treatment.label.en}")
+        click.echo(f"  licenses ({version.licenses.currency}): "
+                   + ", ".join(f"{p.code} {p.per_seat_month}" for p in version.licenses.products))
+
+    @main.command("demo")
+    def demo() -> None:
+        """Price the example request of every market and print each breakdown."""
+        examples = Path(__file__).resolve().parents[2] / "examples"
+        for path in sorted(examples.glob("*.json")):
+            click.echo(f"===== {path.name} =====")
+            click.echo(render_text(priced_from_file(str(path))))
+            click.echo()
