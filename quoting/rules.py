@@ -27,6 +27,7 @@ from pydantic import (
 
 from quoting.errors import RulesError
 from quoting.money import MINOR_UNITS, Money, to_decimal
+from quoting.taxid import InvalidTaxId, compact_tax_id
 
 
 class Market(StrEnum):
@@ -159,6 +160,16 @@ class LicenseCatalogue(_Frozen):
     products: tuple[LicenseProduct, ...]
 
 
+class Seller(_Frozen):
+    """Our legal entity in the market: printed on the proposal beside the client's."""
+
+    legal_name: str = Field(min_length=1)
+    tax_id: str = Field(min_length=1)
+    address: str = Field(min_length=1)
+    email: str = Field(min_length=3)
+    bank_note: LocalizedText | None = None
+
+
 class RulesVersion(_Frozen):
     """One market's complete price list and tax treatment, from one date on."""
 
@@ -166,6 +177,7 @@ class RulesVersion(_Frozen):
     version: str = Field(pattern=r"^[A-Z]{2}-\d{4}-\d{2}[a-z]?$")
     effective_from: date
     source: str = Field(min_length=1)
+    seller: Seller
     default_currency: str
     default_language: Language
     document_name: LocalizedText
@@ -191,6 +203,10 @@ class RulesVersion(_Frozen):
             raise ValueError(f"tax treatment missing for: {', '.join(missing_tax)}")
         if self.discount_without_approval > self.max_discount:
             raise ValueError("discount_without_approval cannot exceed max_discount")
+        try:
+            compact_tax_id(self.market.value, self.seller.tax_id)
+        except InvalidTaxId as exc:
+            raise ValueError(f"seller.tax_id: {exc}") from None
         codes = [product.code for product in self.licenses.products]
         if len(codes) != len(set(codes)):
             raise ValueError("license product codes must be unique")
