@@ -9,7 +9,8 @@ on the same page also uses.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date
@@ -27,7 +28,23 @@ MARKET_LOCALES = {
     "ES": "es_ES",
 }
 
+MARKET_TIMEZONES = {
+    "AR": "America/Argentina/Buenos_Aires",
+    "MX": "America/Mexico_City",
+    "EC": "America/Guayaquil",
+    "CO": "America/Bogota",
+    "CL": "America/Santiago",
+    "PE": "America/Lima",
+    "ES": "Europe/Madrid",
+}
+
 NBSP = "\u00a0"
+
+
+def market_today(market: str) -> date:
+    """Today's date where the client is: a quote made late in the evening in Lima
+    is dated in Lima, not in UTC."""
+    return datetime.now(ZoneInfo(MARKET_TIMEZONES[market])).date()
 
 
 def format_locale(market: str) -> str:
@@ -63,15 +80,14 @@ def format_money(money: Money, locale: str, symbol: str | None = None) -> str:
     digits = minor_units(money.currency)
     pattern = parse_pattern(loc.currency_formats["standard"].pattern)
     pattern.frac_prec = (digits, digits)
-    text = pattern.apply(rounded.amount, loc, currency=money.currency,
+    text: str = pattern.apply(rounded.amount, loc, currency=money.currency,
                          currency_digits=False, decimal_quantization=True)
     default_symbol = get_currency_symbol(money.currency, locale)
     chosen = symbol or default_symbol
     if chosen != default_symbol:
         text = text.replace(default_symbol, chosen, 1)
-    # Keep letter symbols ("USD", "US$") off the digits, and never let a line break
-    # split an amount.
-    if chosen[-1].isalpha() or chosen.endswith("$"):
+    # Keep a letter symbol ("USD") off the digits with a no-break space.
+    if chosen[-1].isalpha():
         text = _space_symbol(text, chosen)
     return text
 
@@ -81,10 +97,10 @@ def _space_symbol(text: str, symbol: str) -> str:
     if index == -1:
         return text
     after = index + len(symbol)
-    if index == 0 and after < len(text) and text[after] not in (" ", NBSP) and symbol[-1].isalpha():
+    if index == 0 and after < len(text) and text[after] not in (" ", NBSP):
         return symbol + NBSP + text[after:]
     return text
 
 
 def format_long_date(value: date, locale: str) -> str:
-    return format_date(value, format="long", locale=locale)
+    return str(format_date(value, format="long", locale=locale))

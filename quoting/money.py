@@ -48,9 +48,10 @@ def minor_units(currency: str) -> int:
 
 def to_decimal(value: object) -> Decimal:
     """Turn an int, a Decimal or a decimal string into a Decimal; refuse floats."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise MoneyError(
-            f"{value!r} is a {type(value).__name__}; give amounts as decimal strings like \"1500.00\""
+            f"{value!r} is a {type(value).__name__}; "
+            "give amounts as decimal strings like \"1500.00\""
         )
     if isinstance(value, Decimal):
         result = value

@@ -8,8 +8,8 @@ cap) happen in `check_against_rules`.
 
 from __future__ import annotations
 
-import json
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -181,6 +181,11 @@ class QuoteRequest(_Input):
 _FIELD_FOR_ERROR = {"tax_id": "client.tax_id", "case_descriptions": "case_descriptions"}
 
 
+# Messages that already say what was given; the others get the input appended.
+_SELF_EXPLAINING = {"missing", "no_participants", "tax_id", "trips", "whole_number",
+                    "case_descriptions", "decimal", "decimal_string"}
+
+
 def _problems(error: ValidationError) -> list[FieldProblem]:
     problems = []
     for item in error.errors(include_url=False):
@@ -190,10 +195,7 @@ def _problems(error: ValidationError) -> list[FieldProblem]:
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown field; allowed here: " + ", ".join(_allowed_fields(item["loc"]))
-        elif item["type"] == "enum" or item["type"] == "literal_error":
-            message = f"{message} (got {item['input']!r})"
-        elif item["type"] not in {"missing", "no_participants", "tax_id", "trips", "whole_number",
-                                  "case_descriptions"}:
+        elif item["type"] not in _SELF_EXPLAINING:
             message = f"{message} (got {item['input']!r})"
         problems.append(FieldProblem(path, message))
     return problems

@@ -7,14 +7,18 @@ from datetime import date
 from typing import Any
 
 from quoting.errors import QuoteInputError
+from quoting.i18n import market_today
 from quoting.pricing import PricedQuote, price
 from quoting.rules import NoRulesInForce, RuleBook
 from quoting.scope import QuoteRequest, parse_request
 
 
 def price_request(raw: str | bytes | dict[str, Any] | QuoteRequest, rulebook: RuleBook,
-                  today: date) -> PricedQuote:
+                  today: date | None = None) -> PricedQuote:
+    """`today` dates a request that has no date; by default, today in the market."""
     request = raw if isinstance(raw, QuoteRequest) else parse_request(raw)
+    if today is None:
+        today = market_today(request.market.value)
     on = request.date or today
     try:
         rules = rulebook.in_force(request.market, on)

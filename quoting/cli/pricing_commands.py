@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from quoting.errors import QuoteInputError, RulesError
+from quoting.i18n import market_today
 from quoting.pricing import PricedQuote
 from quoting.rules import Market, NoRulesInForce, load_rulebook
 from quoting.service_pricing import price_request
@@ -45,7 +45,7 @@ def priced_from_file(path: str) -> PricedQuote:
     except RulesError as exc:
         fail(f"pricing rules are broken: {exc}")
     try:
-        return price_request(read_request(path), rulebook, date.today())
+        return price_request(read_request(path), rulebook)
     except QuoteInputError as exc:
         fail_input(exc, path)
 
@@ -92,9 +92,11 @@ def register(main: click.Group) -> None:
         try:
             market_code = Market(market.upper())
         except ValueError:
-            fail(f"market: unknown market {market!r}; allowed: {', '.join(m.value for m in Market)}")
+            allowed = ", ".join(m.value for m in Market)
+            fail(f"market: unknown market {market!r}; allowed: {allowed}")
         try:
-            version = load_rulebook().in_force(market_code, on.date() if on else date.today())
+            day = on.date() if on else market_today(market_code.value)
+            version = load_rulebook().in_force(market_code, day)
         except (RulesError, NoRulesInForce) as exc:
             fail(str(exc))
         data = version.model_dump(mode="json")
