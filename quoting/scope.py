@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -161,13 +162,20 @@ class QuoteRequest(_Input):
     def _upper_currency(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
-    @model_validator(mode="after")
-    def _tax_id_fits_market(self) -> QuoteRequest:
+    @field_validator("client")
+    @classmethod
+    def _tax_id_fits_market(cls, client: Client, info: ValidationInfo) -> Client:
+        market = info.data.get("market")
+        if market is None:  # the market itself is wrong and reported already
+            return client
         try:
-            compact = compact_tax_id(self.market.value, self.client.tax_id)
+            compact = compact_tax_id(market.value, client.tax_id)
         except InvalidTaxId as exc:
             raise PydanticCustomError("tax_id", "{reason}", {"reason": str(exc)}) from None
-        object.__setattr__(self.client, "tax_id", compact)
+        return client.model_copy(update={"tax_id": compact})
+
+    @model_validator(mode="after")
+    def _no_more_descriptions_than_cases(self) -> QuoteRequest:
         if len(self.case_descriptions) > self.cases:
             raise PydanticCustomError(
                 "case_descriptions", "{n} case descriptions for {cases} cases",
@@ -178,7 +186,8 @@ class QuoteRequest(_Input):
 
 # Where a model-level check fails, pydantic reports the model's path; name the
 # field the person has to change instead.
-_FIELD_FOR_ERROR = {"tax_id": "client.tax_id", "case_descriptions": "case_descriptions"}
+_FIELD_FOR_ERROR = {"tax_id": "client.tax_id", "case_descriptions": "case_descriptions",
+                    "trips": "delivery.trips"}
 
 
 # Messages that already say what was given; the others get the input appended.
