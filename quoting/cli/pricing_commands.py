@@ -117,9 +117,14 @@ def register(main: click.Group) -> None:
 
     @main.command("demo")
     def demo() -> None:
-        """Price the example request of every market and print each breakdown."""
+        """Price the example request of every market and print each breakdown, then
+        migrate the database, create the demo users and store the examples once."""
+        from quoting.cli.store_commands import store_demo  # imports this module
+
         examples = Path(__file__).resolve().parents[2] / "examples"
-        for path in sorted(examples.glob("*.json")):
+        paths = sorted(examples.glob("*.json"))
+        for path in paths:
             click.echo(f"===== {path.name} =====")
             click.echo(render_text(priced_from_file(str(path))))
             click.echo()
+        store_demo(paths)
