@@ -75,7 +75,7 @@ class Money:
     currency: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.amount, Decimal):
+        if type(self.amount) is not Decimal:
             raise MoneyError(f"Money needs a Decimal amount, got {type(self.amount).__name__}")
         if self.currency not in MINOR_UNITS:
             minor_units(self.currency)  # raises with the list of known currencies

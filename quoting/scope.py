@@ -43,6 +43,8 @@ MIN_CASES, MAX_CASES = 2, 4
 
 def _whole_number(value: object) -> object:
     """Accept 3 or "3"; refuse booleans, fractions and words with a clear message."""
+    if type(value) is int:  # the common case, first: this runs for every count
+        return value
     if isinstance(value, bool):
         raise PydanticCustomError("whole_number", "expected a whole number, got a true/false value")
     if isinstance(value, float):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from stdnum import exceptions as stdnum_errors
 from stdnum.ar import cuit
@@ -55,8 +56,12 @@ class InvalidTaxId(ValueError):
     pass
 
 
+@lru_cache(maxsize=8192)
 def compact_tax_id(market: str, number: str) -> str:
-    """Validate `number` for `market` and return its compact form, or raise InvalidTaxId."""
+    """Validate `number` for `market` and return its compact form, or raise InvalidTaxId.
+
+    Cached: the check is pure, costs more than the rest of validating a request,
+    and the same clients come back in quote after quote."""
     scheme = SCHEMES[market]
     try:
         return str(scheme.validate(number))
