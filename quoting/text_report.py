@@ -36,7 +36,7 @@ def _section_text(title: str, section: Section, fmt: Callable[[Money], str]) -> 
     out = [title]
     for line in section.lines:
         out.append(f"  {line.description}")
-        out.append(f"      {line.quantity} {line.unit} x {fmt(line.unit_price)} = "
+        out.append(f"      {line.quantity} x {fmt(line.unit_price)} per {line.unit} = "
                    f"{fmt(line.amount)}   [{line.rule}]")
     out.append(f"  Subtotal: {fmt(section.subtotal)}")
     if section.discount.amount:
