@@ -241,7 +241,7 @@ def test_a_sales_user_cannot_change_someone_elses_quote(
     quote = services.create_quote(session, example("ar"), sales, QUOTE_DAY)
     colleague = make_user("sales")
 
-    with pytest.raises(PermissionDenied, match="belongs to sales@example.com"):
+    with pytest.raises(PermissionDenied, match=r"belongs to sales@example\.com"):
         services.send_quote(session, quote.number, colleague, QUOTE_DAY)
     services.send_quote(session, quote.number, finance, QUOTE_DAY)
 
