@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from quoting.cli import pricing_commands, store_commands
+from quoting.cli import document_commands, pricing_commands, store_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,3 +14,4 @@ def main() -> None:
 
 pricing_commands.register(main)
 store_commands.register(main)
+document_commands.register(main)

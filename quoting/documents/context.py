@@ -1,0 +1,396 @@
+"""What the proposal template shows, built from a stored revision (a snapshot).
+
+Pure: no WeasyPrint, no clock. The market decides formats (numbers, money),
+the request's language decides words (gettext catalogues under locales/).
+Every amount is formatted here, after half-up rounding, so the template only
+places text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+from quoting.i18n import (
+    currency_symbols,
+    format_locale,
+    format_long_date,
+    format_money,
+    text_locale,
+)
+from quoting.money import Money
+from quoting.rules import RuleBook, RulesVersion, load_rulebook
+from quoting.taxid import SCHEMES, display_tax_id
+
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
+
+ROLES = ("technical", "business", "leadership")
+
+
+class SnapshotError(ValueError):
+    """The snapshot lacks something the proposal needs."""
+
+
+@cache
+def rulebook() -> RuleBook:
+    """The rule book, loaded once per process."""
+    return load_rulebook()
+
+
+@cache
+def translations(language: str, market: str) -> NullTranslations:
+    """Catalogue for the language, with the market's regional Spanish first if one exists.
+
+    Reads the compiled .mo (`pybabel compile -d locales`); where it is missing or
+    older than its .po, compiles the .po in memory so a fresh checkout still
+    prints the right words.
+    """
+    for name in (text_locale(market, language), language):
+        folder = LOCALES_DIR / name / "LC_MESSAGES"
+        po, mo = folder / "messages.po", folder / "messages.mo"
+        if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+            with mo.open("rb") as handle:
+                return Translations(handle, domain="messages")
+        if po.exists():
+            with po.open("rb") as handle:
+                catalog = read_po(handle, locale=name)
+            buffer = io.BytesIO()
+            write_mo(buffer, catalog)
+            buffer.seek(0)
+            return Translations(buffer, domain="messages")
+    return NullTranslations()
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """The gettext functions of one language, as the template and line wording use them."""
+
+    gettext: Callable[[str], str]
+    ngettext: Callable[[str, str, int], str]
+
+
+def words_for(language: str, market: str) -> Words:
+    tr = translations(language, market)
+    return Words(tr.gettext, tr.ngettext)
+
+
+def line_concept(code: str, detail: Mapping[str, Any], words: Words,
+                 rules: RulesVersion, locale: str) -> str:
+    """Word a priced line from its code and detail, in the document's language."""
+    _ = words.gettext
+    ngettext = words.ngettext
+    head, _sep, rest = code.partition(".")
+    if head == "discovery":
+        return _("Discovery interviews, one per client area")
+    if head == "cases":
+        return _("Client cases turned into working material")
+    if head == "track_design":
+        return _("%(track)s track: design on the client's cases") % {
+            "track": track_name(rest, words)}
+    if head == "participants":
+        role = str(detail.get("role", rest.split(".")[0]))
+        first, last = int(detail.get("first", 0)), int(detail.get("last", 0))
+        if first == last:
+            return _("%(track)s track: participant %(first)s") % {
+                "track": track_name(role, words), "first": first}
+        return _("%(track)s track: participants %(first)s to %(last)s") % {
+            "track": track_name(role, words), "first": first, "last": last}
+    if head == "delivery_weeks":
+        weeks, tracks = int(detail.get("weeks", 0)), int(detail.get("tracks", 0))
+        return _("Live sessions: %(weeks)s × %(tracks)s") % {
+            "weeks": ngettext("%(num)s week", "%(num)s weeks", weeks) % {"num": weeks},
+            "tracks": ngettext("%(num)s track", "%(num)s tracks", tracks) % {"num": tracks},
+        }
+    if head == "travel":
+        if rest == "onsite":
+            return _("Travel for on-site delivery, per trip")
+        return _("Travel for hybrid delivery, per trip")
+    if head == "follow_up":
+        return _("Adoption measurement at 30, 60 and 90 days")
+    if head == "minimum_fee":
+        return _("Adjustment to the program's minimum fee")
+    if head == "license":
+        product = str(detail.get("product", rest))
+        seats, months = int(detail.get("seats", 0)), int(detail.get("months", 0))
+        return _("%(product)s: %(seats)s × %(months)s") % {
+            "product": license_name(product, words, rules),
+            "seats": ngettext("%(num)s seat", "%(num)s seats", seats) % {
+                "num": format_decimal(seats, locale=locale)},
+            "months": ngettext("%(num)s month", "%(num)s months", months) % {"num": months},
+        }
+    return code
+
+
+def track_name(role: str, words: Words) -> str:
+    _ = words.gettext
+    names = {"technical": _("Technical"), "business": _("Business"),
+             "leadership": _("Leadership")}
+    return names.get(role, role)
+
+
+def license_name(product: str, words: Words, rules: RulesVersion) -> str:
+    _ = words.gettext
+    names = {
+        "chat-team": _("Team chat assistant (business plan)"),
+        "chat-enterprise": _("Enterprise chat assistant (SSO, data controls)"),
+        "coding-assistant": _("Coding assistant for developers"),
+        "api-credit": _("API usage credit, block of USD 100"),
+    }
+    if product in names:
+        return names[product]
+    found = rules.license_product(product)
+    return found.name if found else product
+
+
+def unit_name(unit: str, quantity: int, words: Words) -> str:
+    ngettext = words.ngettext
+    units = {
+        "area": ngettext("area", "areas", quantity),
+        "case": ngettext("case", "cases", quantity),
+        "track": ngettext("track", "tracks", quantity),
+        "participant": ngettext("participant", "participants", quantity),
+        "track-week": ngettext("track-week", "track-weeks", quantity),
+        "trip": ngettext("trip", "trips", quantity),
+        "program": ngettext("program", "programs", quantity),
+        "seat-month": ngettext("seat-month", "seat-months", quantity),
+    }
+    return units.get(unit, unit)
+
+
+def category_name(category: str, words: Words) -> str:
+    _ = words.gettext
+    names = {"training": _("training"), "consulting": _("consulting"),
+             "travel": _("travel"), "license": _("licenses")}
+    return names.get(category, category)
+
+
+def _money_formatter(locale: str, currencies: list[str]) -> Callable[[str, str], str]:
+    symbols = currency_symbols(currencies, locale)
+
+    def money(amount: str, currency: str) -> str:
+        return format_money(Money.of(amount, currency), locale, symbols[currency])
+
+    return money
+
+
+def _section(data: Mapping[str, Any], money: Callable[[str, str], str], words: Words,
+             rules: RulesVersion, locale: str, language: str) -> dict[str, Any]:
+    currency = str(data["currency"])
+    lines = []
+    for line in data["lines"]:
+        quantity = int(line["quantity"])
+        lines.append({
+            "concept": line_concept(str(line["code"]), line.get("detail") or {}, words, rules,
+                                    locale),
+            "quantity": format_decimal(quantity, locale=locale),
+            "unit": unit_name(str(line["unit"]), quantity, words),
+            "unit_price": money(line["unit_price"], currency),
+            "amount": money(line["amount"], currency),
+        })
+    taxes = []
+    for tax in data["taxes"]:
+        treatment = rules.tax.get(tax["category"])
+        label = treatment.label.get(language) if treatment else str(tax["label"])
+        taxes.append({
+            "label": label,
+            "category": category_name(str(tax["category"]), words),
+            "base": money(tax["base"], currency),
+            "amount": money(tax["amount"], currency),
+            "exempt": bool(tax["exempt"]),
+        })
+    discount_percent = Decimal(str(data["discount_percent"]))
+    return {
+        "currency": currency,
+        "lines": lines,
+        "subtotal": money(data["subtotal"], currency),
+        "has_discount": Decimal(str(data["discount"])) != 0,
+        "discount_percent": format_decimal(discount_percent.normalize(), locale=locale),
+        "discount": money(data["discount"], currency),
+        "net": money(data["net"], currency),
+        "taxes": taxes,
+        "tax": money(data["tax"], currency),
+        "total": money(data["total"], currency),
+        "tax_labels": sorted({t["label"] for t in taxes if not t["exempt"]}),
+    }
+
+
+def _date(value: str) -> dt.date:
+    return dt.date.fromisoformat(value)
+
+
+def document_timestamp(snapshot: Mapping[str, Any]) -> dt.datetime:
+    """When the revision was stored, in UTC: the PDF's dates come from here, never the clock."""
+    raw = snapshot.get("created_at")
+    if raw:
+        stamp = dt.datetime.fromisoformat(str(raw))
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=dt.UTC)
+    else:
+        day = _date(str(snapshot["priced"]["quote_date"]))
+        stamp = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    return stamp.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def css_string(text: str) -> str:
+    """A CSS string literal holding `text` safely."""
+    escaped = "".join(
+        ch if ch.isalnum() or ch in " .,:;-_/()%" else f"\\{ord(ch):x} " for ch in text)
+    return f'"{escaped}"'
+
+
+def page_label_css(words: Words) -> str:
+    """`"Page " counter(page) " of " counter(pages)`, in the document's language."""
+    marker_page, marker_pages = "\x00PAGE\x00", "\x00PAGES\x00"
+    template = words.gettext("Page %(page)s of %(pages)s") % {
+        "page": marker_page, "pages": marker_pages}
+    parts: list[str] = []
+    rest = template
+    while rest:
+        index_page, index_pages = rest.find(marker_page), rest.find(marker_pages)
+        candidates = [(i, m) for i, m in ((index_page, marker_page), (index_pages, marker_pages))
+                      if i >= 0]
+        if not candidates:
+            parts.append(css_string(rest))
+            break
+        index, marker = min(candidates)
+        if index:
+            parts.append(css_string(rest[:index]))
+        parts.append("counter(page)" if marker == marker_page else "counter(pages)")
+        rest = rest[index + len(marker):]
+    return " ".join(parts)
+
+
+def build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """Everything the proposal template needs, formatted and worded."""
+    try:
+        priced = snapshot["priced"]
+        request = snapshot["request"]
+        market = str(priced["market"])
+        language = str(priced.get("language") or request.get("language") or "es")
+        rules = rulebook().by_version(str(priced["rules_version"]))
+    except (KeyError, TypeError, LookupError) as exc:
+        raise SnapshotError(f"the snapshot cannot be rendered: {exc}") from None
+    words = words_for(language, market)
+    _ = words.gettext
+    ngettext = words.ngettext
+    number_locale = format_locale(market)
+    word_locale = text_locale(market, language)
+    program_data, license_data = priced["program"], priced["licenses"]
+    currencies = [str(program_data["currency"]), str(license_data["currency"])]
+    money = _money_formatter(number_locale, currencies)
+    program = _section(program_data, money, words, rules, number_locale, language)
+    licenses = _section(license_data, money, words, rules, number_locale, language)
+    quote_date, valid_until = _date(priced["quote_date"]), _date(priced["valid_until"])
+
+    participants = request.get("participants") or {}
+    who = {
+        "technical": _("Developers, analysts and the people who run the client's systems and "
+                       "data; they build and automate."),
+        "business": _("Sales, operations, finance and legal staff who write, review and "
+                      "decide every day; they apply the cases in their own work."),
+        "leadership": _("Managers and directors who set priorities, approve the use of data "
+                        "and read the adoption metrics."),
+    }
+    tracks = [{"name": track_name(role, words), "participants": int(participants.get(role, 0)),
+               "who": who[role]} for role in ROLES if int(participants.get(role, 0)) > 0]
+    cases = int(request.get("cases") or 0)
+    descriptions = list(request.get("case_descriptions") or [])
+    case_rows = [{"number": i + 1,
+                  "text": descriptions[i] if i < len(descriptions) else None}
+                 for i in range(cases)]
+    delivery = request.get("delivery") or {"mode": "remote", "trips": 0}
+    if isinstance(delivery, str):
+        delivery = {"mode": delivery, "trips": 0}
+    mode = str(delivery.get("mode", "remote"))
+    trips = int(delivery.get("trips") or 0)
+    delivery_text = {
+        "remote": _("Remote, in live video sessions."),
+        "onsite": ngettext("On site at the client's offices, with %(num)s trip.",
+                     "On site at the client's offices, with %(num)s trips.", trips),
+        "hybrid": ngettext("Hybrid: remote sessions plus %(num)s on-site visit.",
+                     "Hybrid: remote sessions plus %(num)s on-site visits.", trips),
+    }[mode] % {"num": trips}
+
+    exchange_rates = [
+        {"pair": str(rate.get("pair", "")),
+         "rate": format_decimal(Decimal(str(rate.get("rate", "0"))), locale=number_locale,
+                                decimal_quantization=False),
+         "source": str(rate.get("source", "")),
+         "date": format_long_date(_date(str(rate["date"])), word_locale) if rate.get("date")
+         else ""}
+        for rate in (snapshot.get("exchange_rates") or [])
+    ]
+    exempt_notes = []
+    for category in sorted({t["category"] for s in (program_data, license_data)
+                            for t in s["taxes"] if t["exempt"]}):
+        treatment = rules.tax.get(category)
+        if treatment and treatment.exempt_reason:
+            exempt_notes.append(treatment.exempt_reason.get(language))
+
+    number = str(snapshot.get("number") or _("DRAFT"))
+    revision = int(snapshot.get("revision") or 0)
+    status = str(snapshot.get("status") or "draft")
+    client = request["client"]
+    scheme = SCHEMES[market].name
+    document_name = rules.document_name.get(language)
+    stamp = document_timestamp(snapshot)
+    return {
+        "lang": word_locale.replace("_", "-"),
+        "language": language,
+        "market": market,
+        "document_name": document_name,
+        "title": _("AI adoption program"),
+        "number": number,
+        "revision": revision,
+        "status": status,
+        "is_draft": status == "draft" or not snapshot.get("number"),
+        "date": format_long_date(quote_date, word_locale),
+        "valid_until": format_long_date(valid_until, word_locale),
+        "valid_days": (valid_until - quote_date).days,
+        "created_iso": stamp.isoformat().replace("+00:00", "Z"),
+        "seller": {
+            "legal_name": rules.seller.legal_name,
+            "tax_id_label": scheme,
+            "tax_id": display_tax_id(market, rules.seller.tax_id),
+            "address": rules.seller.address,
+            "email": rules.seller.email,
+            "bank_note": rules.seller.bank_note.get(language) if rules.seller.bank_note else None,
+        },
+        "client": {
+            "name": str(client["name"]),
+            "tax_id_label": scheme,
+            "tax_id": display_tax_id(market, str(client["tax_id"])),
+            "contact": client.get("contact"),
+            "email": client.get("email"),
+        },
+        "context_text": request.get("context"),
+        "discovery_areas": int(request.get("discovery_areas") or 0),
+        "cases": case_rows,
+        "case_count": cases,
+        "tracks": tracks,
+        "weeks": int(request.get("duration_weeks") or 0),
+        "delivery_text": delivery_text,
+        "internal_owner": request.get("internal_owner"),
+        "program": program,
+        "licenses": licenses,
+        "has_licenses": bool(license_data["lines"]),
+        "currencies_differ": program["currency"] != licenses["currency"],
+        "exchange_rates": exchange_rates,
+        "payment_terms": rules.payment_terms.get(language),
+        "withholding_notes": [note.get(language) for note in rules.withholding_notes],
+        "exempt_notes": exempt_notes,
+        "requires_approval": bool(priced.get("requires_approval")),
+        "page_label_css": page_label_css(words),
+        "rules_version": rules.version,
+    }

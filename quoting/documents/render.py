@@ -1,0 +1,134 @@
+"""Render a stored revision (snapshot) to a PDF/A-3b proposal with WeasyPrint.
+
+Deterministic: the same snapshot gives the same bytes in any process on any
+day. The PDF's dates come from the revision, its /ID from the snapshot's
+hash, and its fonts only from templates/proposal/fonts (fontconfig is pointed
+at an empty configuration while the font map is built, so no system font can
+stand in for a missing glyph).
+
+Fast: one FontConfiguration, one parsed stylesheet and one compiled template
+per language are kept for the life of the process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from weasyprint import CSS, HTML, Attachment
+from weasyprint.text.fonts import FontConfiguration
+
+from quoting.documents.context import build_context, document_timestamp, words_for
+from quoting.documents.fetcher import AssetFetcher
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+ASSETS_DIR = TEMPLATES_DIR / "proposal"
+FONTCONFIG_FILE = ASSETS_DIR / "fonts" / "fonts.conf"
+PDF_VARIANT = "pdf/a-3b"
+
+
+def canonical_json(snapshot: Mapping[str, Any]) -> bytes:
+    """The snapshot as canonical JSON: sorted keys, no spaces, UTF-8."""
+    return json.dumps(snapshot, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+def pdf_sha256(pdf: bytes) -> str:
+    """Hex SHA-256 of a rendered PDF, as stored on the revision."""
+    return hashlib.sha256(pdf).hexdigest()
+
+
+@dataclass
+class _Renderer:
+    """Per-process state: built once, reused for every render."""
+
+    font_config: FontConfiguration
+    fetcher: AssetFetcher
+    stylesheet: CSS
+    environments: dict[tuple[str, str], jinja2.Environment]
+    lock: threading.Lock
+
+
+_renderer: _Renderer | None = None
+_renderer_lock = threading.Lock()
+
+
+def _isolated_font_configuration() -> FontConfiguration:
+    """A FontConfiguration that sees only the fonts the stylesheet declares."""
+    previous = os.environ.get("FONTCONFIG_FILE")
+    os.environ["FONTCONFIG_FILE"] = str(FONTCONFIG_FILE)
+    try:
+        return FontConfiguration()
+    finally:
+        if previous is None:
+            del os.environ["FONTCONFIG_FILE"]
+        else:
+            os.environ["FONTCONFIG_FILE"] = previous
+
+
+def _get_renderer() -> _Renderer:
+    global _renderer
+    with _renderer_lock:
+        if _renderer is None:
+            font_config = _isolated_font_configuration()
+            fetcher = AssetFetcher(ASSETS_DIR)
+            stylesheet = CSS(filename=str(ASSETS_DIR / "proposal.css"), base_url=fetcher.base_url,
+                             url_fetcher=fetcher, font_config=font_config)
+            _renderer = _Renderer(font_config, fetcher, stylesheet, {}, threading.Lock())
+        return _renderer
+
+
+def _environment(renderer: _Renderer, language: str, market: str) -> jinja2.Environment:
+    key = (language, market)
+    env = renderer.environments.get(key)
+    if env is None:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        words = words_for(language, market)
+        env.install_gettext_callables(  # type: ignore[attr-defined]
+            words.gettext, words.ngettext, newstyle=True)
+        renderer.environments[key] = env
+    return env
+
+
+def proposal_html(snapshot: Mapping[str, Any]) -> str:
+    """The proposal as HTML (what WeasyPrint lays out); free text is escaped here."""
+    context = build_context(snapshot)
+    env = _environment(_get_renderer(), context["language"], context["market"])
+    return env.get_template("proposal/proposal.html").render(**context)
+
+
+def render_proposal(snapshot: Mapping[str, Any]) -> bytes:
+    """Render a stored revision to PDF/A-3b bytes, with the snapshot attached as quote.json."""
+    renderer = _get_renderer()
+    html = proposal_html(snapshot)
+    data = canonical_json(snapshot)
+    stamp = document_timestamp(snapshot).replace(tzinfo=None)
+    attachment = Attachment(
+        string=json.dumps(snapshot, indent=2, sort_keys=True, ensure_ascii=False),
+        base_url=renderer.fetcher.base_url, url_fetcher=renderer.fetcher,
+        name="quote.json",
+        description="Quote revision data (number, request, priced figures, exchange rates)",
+        created=stamp, modified=stamp, relationship="Data",
+    )
+    identifier = hashlib.sha256(data).hexdigest()[:32].encode("ascii")
+    with renderer.lock:
+        document = HTML(string=html, base_url=renderer.fetcher.base_url,
+                        url_fetcher=renderer.fetcher).render(
+            stylesheets=[renderer.stylesheet], font_config=renderer.font_config)
+        pdf: bytes = document.write_pdf(
+            pdf_variant=PDF_VARIANT, pdf_identifier=identifier, attachments=[attachment])
+    return pdf
