@@ -843,3 +843,97 @@ def stored_numbers(session: Session, market: str, year: int) -> Sequence[int]:
         select(Quote.sequence).where(Quote.market == market, Quote.year == year)
         .order_by(Quote.sequence)
     ).all()
+
+
+# ---------------------------------------------------------------- sales desk (web) reading
+# Added for the browser's quote list and client picker: text search and sorting
+# with numbered pages, the people who own quotes, and known clients.
+
+QUOTE_SORTS = {
+    "-date": (Quote.quote_date.desc(), Quote.id.desc()),
+    "date": (Quote.quote_date.asc(), Quote.id.asc()),
+    "number": (Quote.number.asc(),),
+    "-number": (Quote.number.desc(),),
+    "client": (Client.legal_name.asc(), Quote.id.desc()),
+    "-client": (Client.legal_name.desc(), Quote.id.desc()),
+    "status": (Quote.status.asc(), Quote.id.desc()),
+    "-updated": (Quote.updated_at.desc(), Quote.id.desc()),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteSearchPage:
+    items: list[QuoteSummary]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search_quotes(session: Session, filters: QuoteFilter | None = None, text: str = "", *,
+                  sort: str = "-date", page: int = 1, per_page: int = 25) -> QuoteSearchPage:
+    """Quotes matching the filters and a free text (part of the number, the client's
+    name or tax ID), sorted by one of QUOTE_SORTS, one numbered page."""
+    filters = filters or QuoteFilter()
+    if sort not in QUOTE_SORTS:
+        raise QuoteInputError.single("sort", f"unknown sort {sort!r}; allowed: "
+                                     + ", ".join(QUOTE_SORTS))
+    if not 1 <= per_page <= PAGE_SIZE_LIMIT:
+        raise QuoteInputError.single("per_page", f"between 1 and {PAGE_SIZE_LIMIT}")
+    page = max(1, page)
+    base = (
+        select(Quote, QuoteRevision, Client.legal_name, Client.tax_id, User.email)
+        .join(QuoteRevision, (QuoteRevision.quote_id == Quote.id)
+              & (QuoteRevision.revision == Quote.current_revision))
+        .join(Client, Client.id == Quote.client_id)
+        .join(User, User.id == Quote.owner_id)
+    )
+    base = _apply_filters(base, filters)
+    words = text.strip()
+    if words:
+        like, compact = _search_patterns(words)
+        base = base.where(Quote.number.ilike(like) | Client.legal_name.ilike(like)
+                          | Client.tax_id.ilike(compact))
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.execute(
+        base.order_by(*QUOTE_SORTS[sort]).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    items = [
+        QuoteSummary(
+            number=quote.number, market=quote.market, status=quote.status,
+            revision=quote.current_revision, quote_date=quote.quote_date,
+            valid_until=quote.valid_until, client_name=name, client_tax_id=tax_id,
+            owner_email=email, program_currency=revision.program_currency,
+            program_total=revision.program_total, license_currency=revision.license_currency,
+            license_total=revision.license_total, created_at=quote.created_at,
+        )
+        for quote, revision, name, tax_id, email in rows
+    ]
+    return QuoteSearchPage(items, total, page, per_page)
+
+
+def list_users(session: Session) -> list[User]:
+    """Active users, by name (for choosing an owner in a filter)."""
+    return list(session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)))
+
+
+def find_clients(session: Session, market: str, text: str, *, limit: int = 8) -> list[Client]:
+    """Known clients of a market whose legal name or tax ID contains `text`, with contacts."""
+    words = text.strip()
+    if not words:
+        return []
+    like, compact = _search_patterns(words)
+    return list(session.scalars(
+        select(Client).where(Client.country == market.upper(),
+                             Client.legal_name.ilike(like) | Client.tax_id.ilike(compact))
+        .options(selectinload(Client.contacts)).order_by(Client.legal_name).limit(limit)
+    ))
+
+
+def _search_patterns(words: str) -> tuple[str, str]:
+    """LIKE patterns for a text as typed and for a tax ID without its punctuation."""
+    plain = words.replace("%", "").replace("_", "")
+    return f"%{plain}%", "%" + re.sub(r"[\s.\-/]", "", plain).upper() + "%"
