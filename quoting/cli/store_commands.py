@@ -228,9 +228,11 @@ def register(main: click.Group) -> None:
     @click.argument("number")
     @click.option("--format", "output_format", type=click.Choice(["json", "text"]),
                   default="text", show_default=True)
-    def quote_show(number: str, output_format: str) -> None:
+    @with_actor
+    def quote_show(number: str, output_format: str, actor_email: str) -> None:
         """Show NUMBER with every revision."""
         with unit_of_work() as session:
+            acting_user(session, actor_email)
             quote = services.get_quote(session, number)
             view = services.quote_view(session, quote)
         if output_format == "json":
@@ -271,9 +273,10 @@ def register(main: click.Group) -> None:
     @click.option("--after", help="Cursor printed at the end of the previous page.")
     @click.option("--format", "output_format", type=click.Choice(["json", "text"]),
                   default="text", show_default=True)
+    @with_actor
     def quote_list(market: str | None, status: str | None, owner_email: str | None,
                    client_tax_id: str | None, date_from: Any, date_to: Any, limit: int,
-                   after: str | None, output_format: str) -> None:
+                   after: str | None, output_format: str, actor_email: str) -> None:
         """List quotes, newest first."""
         filters = services.QuoteFilter(
             market=market, status=status, owner_email=owner_email, client_tax_id=client_tax_id,
@@ -281,6 +284,7 @@ def register(main: click.Group) -> None:
             date_to=date_to.date() if date_to else None,
         )
         with unit_of_work("list") as session:
+            acting_user(session, actor_email)
             page = services.list_quotes(session, filters, limit=limit, after=after)
         if output_format == "json":
             click.echo(json.dumps({"items": [item.to_dict() for item in page.items],
@@ -293,9 +297,11 @@ def register(main: click.Group) -> None:
     @click.argument("number")
     @click.option("--format", "output_format", type=click.Choice(["json", "text"]),
                   default="text", show_default=True)
-    def quote_history(number: str, output_format: str) -> None:
+    @with_actor
+    def quote_history(number: str, output_format: str, actor_email: str) -> None:
         """Every recorded event of NUMBER: who, when, what."""
         with unit_of_work() as session:
+            acting_user(session, actor_email)
             events = [
                 {"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                  "revision": e.revision, "from": e.from_status, "to": e.to_status,
