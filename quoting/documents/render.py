@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import threading
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,10 +126,34 @@ def render_proposal(snapshot: Mapping[str, Any]) -> bytes:
         created=stamp, modified=stamp, relationship="Data",
     )
     identifier = hashlib.sha256(data).hexdigest()[:32].encode("ascii")
+    return render_html(html, pdf_variant=PDF_VARIANT, pdf_identifier=identifier,
+                       attachments=[attachment], finisher=_list_attachments_once)
+
+
+def _list_attachments_once(document: Any, pdf: Any) -> None:
+    """WeasyPrint 70 lists each PDF/A-3 attachment twice in the catalogue's /AF."""
+    if "AF" in pdf.catalog:
+        unique = list(dict.fromkeys(pdf.catalog["AF"]))
+        pdf.catalog["AF"].clear()
+        pdf.catalog["AF"].extend(unique)
+
+
+def render_html(html: str, **pdf_options: Any) -> bytes:
+    """Lay out and write HTML with the shared fonts, stylesheet and sandboxed fetcher."""
+    renderer = _get_renderer()
     with renderer.lock:
         document = HTML(string=html, base_url=renderer.fetcher.base_url,
                         url_fetcher=renderer.fetcher).render(
             stylesheets=[renderer.stylesheet], font_config=renderer.font_config)
-        pdf: bytes = document.write_pdf(
-            pdf_variant=PDF_VARIANT, pdf_identifier=identifier, attachments=[attachment])
+        with warnings.catch_warnings():
+            # WeasyPrint 70 opens its sRGB profile for PDF/A without closing it;
+            # the file is read in full, so the warning is noise, not a leak we can fix.
+            warnings.filterwarnings("ignore", message=r"unclosed file .*sRGB2014\.icc",
+                                    category=ResourceWarning)
+            pdf: bytes = document.write_pdf(**pdf_options)
     return pdf
+
+
+def asset_fetcher() -> AssetFetcher:
+    """The process's sandboxed fetcher (its `refused` list records what it turned away)."""
+    return _get_renderer().fetcher

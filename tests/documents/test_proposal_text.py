@@ -1,0 +1,151 @@
+"""What a client reads in the PDF, market by market (text read back with pdftotext)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from quoting.i18n import currency_symbols, format_locale, format_money
+from quoting.money import Money
+from tests.documents.conftest import MARKETS, SnapshotFactory, pdf_text, rendered
+
+PAGE_WORDS = {"es": "Página {page} de {pages}", "en": "Page {page} of {pages}",
+              "pt": "Página {page} de {pages}"}
+
+
+def _formatted(snapshot: dict, section: str, field: str) -> str:
+    priced = snapshot["priced"]
+    locale = format_locale(priced["market"])
+    currencies = [priced["program"]["currency"], priced["licenses"]["currency"]]
+    symbols = currency_symbols(currencies, locale)
+    data = priced[section]
+    text = format_money(Money.of(data[field], data["currency"]), locale, symbols[data["currency"]])
+    return text.replace("\u00a0", " ")
+
+
+def _formatted_amount(snapshot: dict, section: str, amount: str) -> str:
+    priced = snapshot["priced"]
+    locale = format_locale(priced["market"])
+    currencies = [priced["program"]["currency"], priced["licenses"]["currency"]]
+    currency = priced[section]["currency"]
+    text = format_money(Money.of(amount, currency), locale,
+                        currency_symbols(currencies, locale)[currency])
+    return text.replace("\u00a0", " ")
+
+
+@pytest.mark.parametrize("market", MARKETS)
+def test_each_market_prints_client_number_totals_and_page_numbers(
+        market: str, snapshot_for: SnapshotFactory, tmp_path: Path) -> None:
+    snapshot = snapshot_for(market)
+    pages = pdf_text(rendered(snapshot), tmp_path)
+    text = " ".join(pages)
+    client = snapshot["request"]["client"]["name"]
+
+    assert client in text
+    assert f"{market}-2026-0042" in text
+    for section in ("program", "licenses"):
+        for field in ("subtotal", "total"):
+            assert _formatted(snapshot, section, field) in text, (section, field)
+        for tax in snapshot["priced"][section]["taxes"]:
+            assert _formatted_amount(snapshot, section, tax["amount"]) in text
+    for number, page in enumerate(pages, start=1):
+        assert PAGE_WORDS["es"].format(page=number, pages=len(pages)) in page
+
+
+@pytest.mark.parametrize("market", MARKETS)
+def test_licenses_have_their_own_section_and_total_apart_from_the_program(
+        market: str, snapshot_for: SnapshotFactory, tmp_path: Path) -> None:
+    snapshot = snapshot_for(market)
+    text = " ".join(pdf_text(rendered(snapshot), tmp_path)[1:])  # after the cover
+    investment = text[text.index("8. Inversión"):text.index("9. Licencias")]
+    licenses = text[text.index("9. Licencias"):text.index("10. Condiciones")]
+
+    program_total = _formatted(snapshot, "program", "total")
+    license_total = _formatted(snapshot, "licenses", "total")
+    assert f"Total del programa {program_total}" in investment
+    assert license_total not in investment
+    assert f"Total licencias {license_total}" in licenses
+    assert program_total not in licenses
+
+
+def test_money_follows_the_market_and_never_shares_a_symbol(
+        snapshot_for: SnapshotFactory, tmp_path: Path) -> None:
+    ar = " ".join(pdf_text(rendered(snapshot_for("AR")), tmp_path))
+    # ARS program in `$`, USD licenses in `US$`, Argentine separators.
+    assert re.search(r"(?<!US)\$ ?[\d.]+,\d\d", ar)
+    assert re.search(r"US\$ ?[\d.]+,\d\d", ar)
+
+    cl = " ".join(pdf_text(rendered(snapshot_for("CL")), tmp_path))
+    program_total = _formatted(snapshot_for("CL"), "program", "total")
+    assert "," not in program_total  # CLP: whole pesos
+    assert program_total in cl
+
+    co_snapshot = snapshot_for("CO")
+    assert "," not in _formatted(co_snapshot, "program", "total")
+
+    mx = " ".join(pdf_text(rendered(snapshot_for("MX")), tmp_path))
+    assert re.search(r"USD ?[\d,]+\.\d\d", mx)  # es_MX: `.` decimals, USD by code
+
+
+def test_dates_are_long_form_in_the_document_language(
+        snapshot_for: SnapshotFactory, tmp_path: Path) -> None:
+    es = " ".join(pdf_text(rendered(snapshot_for("MX")), tmp_path))
+    assert "25 de noviembre de 2026" in es
+    en = " ".join(pdf_text(rendered(snapshot_for("MX", language="en")), tmp_path))
+    assert "November 25, 2026" in en
+    pt = " ".join(pdf_text(rendered(snapshot_for("MX", language="pt")), tmp_path))
+    assert "25 de novembro de 2026" in pt
+
+
+@pytest.mark.parametrize(("market", "language", "words"), [
+    ("MX", "es", ["Cotización", "Plan de relevamiento", "Aceptación", "más IVA 16%"]),
+    ("PE", "es", ["Cotización", "más IGV 18%", "detracción"]),
+    ("AR", "es", ["Presupuesto", "CUIT", "más IVA 21%"]),
+    ("ES", "es", ["Presupuesto", "NIF", "60 días"]),
+    ("CL", "es", ["Cotización", "RUT", "Exento de IVA", "art. 13"]),
+    ("MX", "en", ["Quotation", "Discovery plan", "Acceptance", "plus VAT (IVA) 16%"]),
+    ("AR", "en", ["Proposal", "Page 1 of"]),
+    ("MX", "pt", ["Cotação", "Plano de diagnóstico", "Aceite", "Página 1 de"]),
+    ("ES", "pt", ["Orçamento", "mais IVA 21%"]),
+])
+def test_the_language_decides_the_words_and_the_market_the_regional_terms(
+        market: str, language: str, words: list[str], snapshot_for: SnapshotFactory,
+        tmp_path: Path) -> None:
+    text = " ".join(pdf_text(rendered(snapshot_for(market, language=language)), tmp_path))
+    for word in words:
+        assert word in text
+
+
+def test_the_proposal_answers_the_seven_buyer_questions(
+        snapshot_for: SnapshotFactory, tmp_path: Path) -> None:
+    snapshot = snapshot_for("MX", language="en", internal_owner="Ana Gómez, COO",
+                            case_descriptions=["Monthly sales report built by hand",
+                                               "Supplier contract review"])
+    text = " ".join(pdf_text(rendered(snapshot), tmp_path))
+    for heading in ["Will you map our processes before building the content?",
+                    "What system of yours is in production today?",
+                    "Will the exercises use our documents and cases?",
+                    "How do you segment by role?",
+                    "Which adoption metrics at 30, 60 and 90 days?",
+                    "What happens when the program ends?",
+                    "How do you quote?"]:
+        assert heading in text
+    assert "Monthly sales report built by hand" in text
+    assert "Ana Gómez, COO" in text
+    assert "Day 30" in text
+    assert "Day 90" in text
+
+
+def test_free_text_is_printed_literally_never_interpreted(
+        snapshot_for: SnapshotFactory, tmp_path: Path) -> None:
+    snapshot = snapshot_for(
+        "MX", client={"name": "<img src=x> {{7*7}} & Co"},
+        context="<script>alert(1)</script> {% raw %}{{ config }}",
+        case_descriptions=["<b>bold?</b> {{7*7}}"])
+    text = " ".join(pdf_text(rendered(snapshot), tmp_path))
+    assert "<img src=x> {{7*7}} & Co" in text
+    assert "<script>alert(1)</script> {% raw %}{{ config }}" in text
+    assert "<b>bold?</b> {{7*7}}" in text
+    assert "49" not in text.replace("2026-0042", "")
