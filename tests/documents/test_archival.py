@@ -31,9 +31,11 @@ def test_the_pdf_declares_pdf_a_3b_and_its_metadata(snapshot_for: SnapshotFactor
     assert 'pdfaid:conformance="B"' in xmp or "<pdfaid:conformance>B" in xmp
     info = reader.metadata
     assert info is not None
-    assert info.title is not None and "PE-2026-0042" in info.title
+    assert info.title is not None
+    assert "PE-2026-0042" in info.title
     assert info.author == "Adopción IA Perú S.A.C."
-    assert info.subject is not None and "Cotización" in info.subject
+    assert info.subject is not None
+    assert "Cotización" in info.subject
     assert reader.trailer["/Root"]["/Lang"] == "es-PE"
     assert "/OutputIntents" in reader.trailer["/Root"]
 

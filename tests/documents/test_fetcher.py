@@ -45,7 +45,8 @@ def test_the_fetcher_serves_data_urls() -> None:
     "ftp://example.com/file",
     "file://remote-host/etc/passwd",
 ])
-def test_the_fetcher_refuses_anything_outside_the_assets(url: str, no_network: list[object]) -> None:
+def test_the_fetcher_refuses_anything_outside_the_assets(
+        url: str, no_network: list[object]) -> None:
     fetcher = AssetFetcher(ASSETS_DIR)
     with pytest.raises(FetchRefused):
         fetcher.fetch(url)
