@@ -5,7 +5,16 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-postgres lint bench bench-store clean
+
+# `make test REQUIRE_POSTGRES=1` (what .ci/run does) runs the suite a second
+# time on a freshly created PostgreSQL database on PG_SERVER_URL, and fails if
+# that server cannot be reached instead of skipping.
+REQUIRE_POSTGRES ?= 0
+PG_SERVER_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+# pytest exits 5 when it collected nothing: that is a failure here, not a pass.
+PYTEST_RUN = rc=0; $(1) $(BIN)/pytest || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; rc=1; fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +29,25 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy quoting
-	$(BIN)/pytest
+	@echo "== test suite on SQLite =="
+	@$(call PYTEST_RUN,env -u TEST_DATABASE_URL); exit $$rc
+	@if [ "$(REQUIRE_POSTGRES)" = "1" ]; then $(MAKE) --no-print-directory test-postgres; fi
+
+test-postgres: $(STAMP)
+	@url=$$(PG_SERVER_URL='$(PG_SERVER_URL)' $(BIN)/python -m quoting.store.pgadmin create) \
+	  || { echo "PostgreSQL is required (REQUIRE_POSTGRES=1) but $(PG_SERVER_URL) is not usable" >&2; exit 1; }; \
+	echo "== test suite on PostgreSQL (fresh database $${url##*/}) =="; \
+	$(call PYTEST_RUN,TEST_DATABASE_URL="$$url"); \
+	$(BIN)/python -m quoting.store.pgadmin drop "$$url" || true; \
+	exit $$rc
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pricing.py
+
+# Loads 100,000 quotes into SQLite and PostgreSQL (minutes); QUOTES=10000 for a quick look.
+QUOTES ?= 100000
+bench-store: $(STAMP)
+	$(BIN)/python benchmarks/bench_store.py --quotes $(QUOTES)
 
 clean:
 	rm -rf $(VENV)
