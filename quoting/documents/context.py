@@ -242,6 +242,12 @@ def document_timestamp(snapshot: Mapping[str, Any]) -> dt.datetime:
     return stamp.astimezone(dt.UTC).replace(microsecond=0)
 
 
+def _shorten(text: str, limit: int) -> str:
+    """Text for a running header or footer, which has room for one line."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def css_string(text: str) -> str:
     """A CSS string literal holding `text` safely."""
     escaped = "".join(
@@ -369,6 +375,7 @@ def build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
         },
         "client": {
             "name": str(client["name"]),
+            "short_name": _shorten(str(client["name"]), 70),
             "tax_id_label": scheme,
             "tax_id": display_tax_id(market, str(client["tax_id"])),
             "contact": client.get("contact"),
