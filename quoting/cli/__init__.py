@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from quoting.cli import document_commands, pricing_commands, store_commands
+from quoting.cli.web_commands import register as register_web_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,3 +16,4 @@ def main() -> None:
 pricing_commands.register(main)
 store_commands.register(main)
 document_commands.register(main)
+register_web_commands(main)

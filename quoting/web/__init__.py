@@ -62,7 +62,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     # Each blueprint module exposes `register(app)`.
-    pass
+    from quoting.web import desk  # the sales desk: login, CSRF, pages (not /api/)
+
+    desk.register(app)
 
 
 def db_session() -> Session:

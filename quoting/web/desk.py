@@ -1,0 +1,156 @@
+"""The sales desk: sign-in, the quote list, the quote form and the quote pages.
+
+`register(app)` binds the extensions (login, CSRF, Babel), the guards every
+page goes through (a signed-in user, a CSRF token on every form post, security
+headers) and the blueprints. Paths under `/api/` belong to the finance API,
+which authenticates with bearer tokens: no cookie login, no CSRF check there.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, Response, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
+
+from quoting.store.db import REPO_ROOT
+from quoting.web import auth, quotes
+from quoting.web.extensions import babel, csrf, login_manager
+from quoting.web.formatting import install_filters
+from quoting.web.text import _
+from quoting.web.throttle import LoginThrottle
+
+UI_LANGUAGES = ("es", "en", "pt")
+API_PREFIX = "/api/"
+# Endpoints reachable without signing in; tests/web/test_routes.py lists every route.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "static"})
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'self'",
+    "base-uri 'self'",
+    "object-src 'none'",
+])
+
+
+def register(app: Flask) -> None:
+    production = os.environ.get("QUOTING_ENV") == "production"
+    for key, value in {
+        "BABEL_DEFAULT_LOCALE": "es",
+        "BABEL_DOMAIN": "web",
+        "BABEL_TRANSLATION_DIRECTORIES": str(REPO_ROOT / "locales"),
+        # Checked in `_guard` below, so that /api/ is never asked for a token.
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,  # a working day on one open form
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "SESSION_COOKIE_NAME": "quoting_session",
+        "LOGIN_FAILURES_PER_EMAIL": 5,
+        "LOGIN_FAILURES_PER_ADDRESS": 20,
+        "LOGIN_FAILURE_WINDOW_SECONDS": 300,
+    }.items():
+        app.config.setdefault(key, value)
+    if production:
+        app.config["SESSION_COOKIE_SECURE"] = True
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = ""
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(auth.load_user)
+    babel.init_app(app, locale_selector=ui_language)
+    app.extensions["quoting.login_throttle"] = LoginThrottle(
+        per_key=app.config["LOGIN_FAILURES_PER_EMAIL"],
+        per_address=app.config["LOGIN_FAILURES_PER_ADDRESS"],
+        window_seconds=app.config["LOGIN_FAILURE_WINDOW_SECONDS"],
+    )
+    install_filters(app)
+
+    app.before_request(_guard)
+    app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _csrf_failed)
+    app.register_error_handler(HTTPException, _http_error)
+    app.context_processor(_page_globals)
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(quotes.bp)
+
+
+def ui_language() -> str:
+    """The user's choice (kept in the session), else the browser's, else Spanish."""
+    chosen = session.get("ui_language")
+    if chosen in UI_LANGUAGES:
+        return str(chosen)
+    return request.accept_languages.best_match(UI_LANGUAGES) or "es"
+
+
+def is_public(endpoint: str | None) -> bool:
+    return endpoint in PUBLIC_ENDPOINTS
+
+
+def _guard() -> BaseResponse | None:
+    if request.path.startswith(API_PREFIX):
+        return None
+    if request.method not in ("GET", "HEAD", "OPTIONS") and current_app.config.get(
+            "WTF_CSRF_ENABLED", True):
+        csrf.protect()
+    if is_public(request.endpoint) or current_user.is_authenticated:
+        return None
+    if request.headers.get("HX-Request"):
+        # An expired session during live pricing: send the whole page to sign-in.
+        response = Response(status=401)
+        response.headers["HX-Redirect"] = url_for("auth.login")
+        return response
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if not request.path.startswith("/static/"):
+            headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _csrf_failed(error: CSRFError) -> tuple[str, int]:
+    message = _("The form had expired or did not come from this site. "
+                "Nothing was saved: go back, reload the page and try again.")
+    return render_template("error.html", code=400, title=_("Form expired"),
+                           message=message), 400
+
+
+def _http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+    if request.path.startswith(API_PREFIX):
+        return error
+    code = error.code or 500
+    titles = {
+        403: _("Not allowed"),
+        404: _("Not found"),
+        405: _("Not allowed"),
+        429: _("Too many attempts"),
+    }
+    title = titles.get(code, _("Something went wrong"))
+    message = error.description if code in (403, 404, 429) else ""
+    return render_template("error.html", code=code, title=title, message=message), code
+
+
+def _page_globals() -> dict[str, Any]:
+    return {"ui_languages": UI_LANGUAGES, "current_language": ui_language()}

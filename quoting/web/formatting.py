@@ -1,0 +1,212 @@
+"""What the pages show: amounts and dates in the quote's market format, words in
+the user's language. Templates only place the text built here."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from quoting.i18n import currency_symbols, format_locale, format_long_date, format_money
+from quoting.money import Money
+from quoting.web.text import _, ngettext
+
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "pending_approval": _l("Awaiting discount approval"),
+    "discount_rejected": _l("Discount rejected"),
+    "sent": _l("Sent"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+    "expired": _l("Expired"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+MARKET_NAMES = {
+    "AR": _l("Argentina"),
+    "MX": _l("Mexico"),
+    "EC": _l("Ecuador"),
+    "CO": _l("Colombia"),
+    "CL": _l("Chile"),
+    "PE": _l("Peru"),
+    "ES": _l("Spain"),
+}
+
+ROLE_NAMES = {
+    "technical": _l("Technical"),
+    "business": _l("Business"),
+    "leadership": _l("Leadership"),
+}
+
+DELIVERY_NAMES = {"remote": _l("Remote"), "onsite": _l("On site"), "hybrid": _l("Hybrid")}
+
+LANGUAGE_NAMES = {"es": "Español", "en": "English", "pt": "Português"}
+
+CATEGORY_NAMES = {
+    "training": _l("training"),
+    "consulting": _l("consulting"),
+    "travel": _l("travel"),
+    "license": _l("licenses"),
+}
+
+
+def market_locale(market: str) -> str:
+    try:
+        return format_locale(market)
+    except KeyError:
+        return "es_ES"
+
+
+def money(amount: str | Decimal, currency: str, market: str,
+          symbols: dict[str, str] | None = None) -> str:
+    locale = market_locale(market)
+    symbol = (symbols or {}).get(currency)
+    return format_money(Money.of(str(amount), currency), locale, symbol)
+
+
+def short_date(value: date | str | None, market: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return str(format_date(value, format="medium", locale=market_locale(market)))
+
+
+def long_date(value: date | str, market: str) -> str:
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return format_long_date(value, market_locale(market))
+
+
+def date_time(value: datetime | str | None, market: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return str(format_datetime(value, format="short", locale=market_locale(market),
+                               tzinfo=_market_zone(market)))
+
+
+def _market_zone(market: str) -> Any:
+    from zoneinfo import ZoneInfo
+
+    from quoting.i18n import MARKET_TIMEZONES
+
+    return ZoneInfo(MARKET_TIMEZONES.get(market, "UTC"))
+
+
+def number(value: int | str | Decimal, market: str) -> str:
+    return str(format_decimal(Decimal(str(value)), locale=market_locale(market),
+                              decimal_quantization=False))
+
+
+def describe_line(line: dict[str, Any], product_names: dict[str, str]) -> str:
+    """A priced line in the user's language, from its code and detail."""
+    code = str(line.get("code", ""))
+    detail = line.get("detail") or {}
+    head, _sep, rest = code.partition(".")
+    if head == "discovery":
+        return _("Discovery interviews, one per client area")
+    if head == "cases":
+        return _("Client cases turned into working material")
+    if head == "track_design":
+        return _("%(track)s track: design", track=ROLE_NAMES.get(rest, rest))
+    if head == "participants":
+        role = str(detail.get("role", rest.split(".")[0]))
+        return _("%(track)s participants %(first)s to %(last)s",
+                 track=ROLE_NAMES.get(role, role), first=detail.get("first", ""),
+                 last=detail.get("last", ""))
+    if head == "delivery_weeks":
+        weeks, tracks = int(detail.get("weeks", 0)), int(detail.get("tracks", 0))
+        return _("Live sessions: %(weeks)s × %(tracks)s",
+                 weeks=ngettext("%(num)s week", "%(num)s weeks", weeks),
+                 tracks=ngettext("%(num)s track", "%(num)s tracks", tracks))
+    if head == "travel":
+        if rest == "onsite":
+            return _("Travel for on-site delivery, per trip")
+        return _("Travel for hybrid delivery, per trip")
+    if head == "follow_up":
+        return _("Adoption measurement at 30, 60 and 90 days")
+    if head == "minimum_fee":
+        return _("Adjustment to the program's minimum fee")
+    if head == "license":
+        product = str(detail.get("product", rest))
+        seats, months = int(detail.get("seats", 0)), int(detail.get("months", 0))
+        return _("%(product)s: %(seats)s × %(months)s",
+                 product=product_names.get(product, product),
+                 seats=ngettext("%(num)s seat", "%(num)s seats", seats),
+                 months=ngettext("%(num)s month", "%(num)s months", months))
+    return str(line.get("description", code))
+
+
+def breakdown(priced: dict[str, Any], product_names: dict[str, str]) -> dict[str, Any]:
+    """The priced quote (PricedQuote.to_dict(), live or stored) ready to show:
+    program and licenses apart, each line with the rule behind it."""
+    market = str(priced["market"])
+    currencies = [priced["program"]["currency"], priced["licenses"]["currency"]]
+    symbols = currency_symbols(currencies, market_locale(market))
+
+    def section(data: dict[str, Any]) -> dict[str, Any]:
+        currency = str(data["currency"])
+
+        def fmt(amount: str) -> str:
+            return money(amount, currency, market, symbols)
+
+        return {
+            "currency": currency,
+            "lines": [{
+                "concept": describe_line(line, product_names),
+                "quantity": number(line["quantity"], market),
+                "unit_price": fmt(line["unit_price"]),
+                "amount": fmt(line["amount"]),
+                "rule": line["rule"],
+                "code": line["code"],
+            } for line in data["lines"]],
+            "subtotal": fmt(data["subtotal"]),
+            "discount_percent": number(Decimal(str(data["discount_percent"])).normalize(),
+                                       market),
+            "has_discount": Decimal(str(data["discount"])) != 0,
+            "discount": fmt(data["discount"]),
+            "net": fmt(data["net"]),
+            "taxes": [{
+                "label": tax["label"],
+                "category": CATEGORY_NAMES.get(tax["category"], tax["category"]),
+                "base": fmt(tax["base"]),
+                "amount": fmt(tax["amount"]),
+                "exempt": bool(tax["exempt"]),
+            } for tax in data["taxes"]],
+            "tax": fmt(data["tax"]),
+            "total": fmt(data["total"]),
+            "empty": not data["lines"],
+        }
+
+    return {
+        "market": market,
+        "rules_version": priced["rules_version"],
+        "quote_date": long_date(priced["quote_date"], market),
+        "valid_until": long_date(priced["valid_until"], market),
+        "requires_approval": bool(priced.get("requires_approval")),
+        "discount_limit": number(Decimal(str(priced.get("discount_limit_percent", "0")))
+                                 .normalize(), market),
+        "program": section(priced["program"]),
+        "licenses": section(priced["licenses"]),
+    }
+
+
+def install_filters(app: Flask) -> None:
+    app.jinja_env.filters["status_label"] = lambda s: STATUS_LABELS.get(s, s)
+    app.jinja_env.filters["market_name"] = lambda m: MARKET_NAMES.get(m, m)
+    app.jinja_env.filters["short_date"] = short_date
+    app.jinja_env.filters["long_date"] = long_date
+    app.jinja_env.filters["date_time"] = date_time
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["number"] = number
+    app.jinja_env.globals.update(
+        STATUS_LABELS=STATUS_LABELS, MARKET_NAMES=MARKET_NAMES, ROLE_NAMES=ROLE_NAMES,
+        DELIVERY_NAMES=DELIVERY_NAMES, LANGUAGE_NAMES=LANGUAGE_NAMES,
+    )

@@ -1,0 +1,490 @@
+"""The quote list, the quote form with live pricing, the quote page, its
+lifecycle buttons, revision history and the proposal PDF.
+
+Views parse what the browser sent, call `quoting.services`, commit once, and
+turn refusals into messages in the user's language; a bad value re-renders the
+form with what was typed and the problem beside its field, never a 500.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response as BaseResponse
+
+from quoting import services
+from quoting.errors import QuoteInputError
+from quoting.i18n import market_today
+from quoting.rules import Market, NoRulesInForce, RulesVersion
+from quoting.service_pricing import price_request
+from quoting.store.errors import (
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+)
+from quoting.store.models import Quote, QuoteStatus
+from quoting.taxid import SCHEMES
+from quoting.web import db_session
+from quoting.web.auth import signed_in
+from quoting.web.formatting import STATUS_LABELS, breakdown, market_locale
+from quoting.web.forms import (
+    DELIVERY_MODES,
+    LANGUAGES,
+    ROLES,
+    QuoteForm,
+    field_errors,
+)
+from quoting.web.text import _
+
+bp = Blueprint("quotes", __name__)
+
+MARKETS = [m.value for m in Market]
+PER_PAGE = 20
+SORTS = {
+    "-date": "Newest first",
+    "date": "Oldest first",
+    "number": "Number",
+    "client": "Client A–Z",
+    "status": "Status",
+    "-updated": "Recently changed",
+}
+EDITABLE = {QuoteStatus.DRAFT, QuoteStatus.PENDING_APPROVAL, QuoteStatus.DISCOUNT_REJECTED,
+            QuoteStatus.SENT}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _rules(market: str) -> RulesVersion | None:
+    try:
+        return services.default_rulebook().in_force(Market(market), market_today(market))
+    except (ValueError, NoRulesInForce):
+        return None
+
+
+def _product_names(rules: RulesVersion | None) -> dict[str, str]:
+    names = {
+        "chat-team": _("Team chat assistant (business plan)"),
+        "chat-enterprise": _("Enterprise chat assistant (SSO, data controls)"),
+        "coding-assistant": _("Coding assistant for developers"),
+        "api-credit": _("API usage credit, block of USD 100"),
+    }
+    if rules is not None:
+        for product in rules.licenses.products:
+            names.setdefault(product.code, product.name)
+    return names
+
+
+def _price(form: QuoteForm) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The live breakdown for the form as typed, or the problems beside their fields."""
+    request_data = form.to_request()
+    # The price does not depend on who the client is: price a form whose client is
+    # not filled in yet with a stand-in, and ask for the client only when saving.
+    scheme = SCHEMES.get(form.market.upper())
+    client = request_data["client"]
+    if scheme is not None and not client["tax_id"].strip():
+        client["tax_id"] = scheme.example
+    if not client["name"].strip():
+        client["name"] = "-"
+    try:
+        priced = price_request(request_data, services.default_rulebook())
+    except QuoteInputError as exc:
+        return None, field_errors(exc.problems, form)
+    except ValueError as exc:  # anything else the core refuses: shown, never a 500
+        return None, {"form": str(exc)}
+    return breakdown(priced.to_dict(), _product_names(_rules(priced.market))), {}
+
+
+def _form_page_context(form: QuoteForm, errors: dict[str, str],
+                       quote: Quote | None = None) -> dict[str, Any]:
+    rules = _rules(form.market)
+    currencies = list(rules.allowed_currencies) if rules else []
+    products = [(p.code, _product_names(rules).get(p.code, p.name))
+                for p in rules.licenses.products] if rules else []
+    return {
+        "form": form, "errors": errors, "quote": quote, "markets": MARKETS,
+        "currencies": currencies, "default_currency": rules.default_currency if rules else "",
+        "default_valid_days": rules.default_valid_days if rules else "",
+        "discount_limit": rules.discount_without_approval if rules else None,
+        "license_currency": rules.licenses.currency if rules else "",
+        "products": products, "roles": ROLES, "delivery_modes": DELIVERY_MODES,
+        "languages": LANGUAGES,
+    }
+
+
+def _error_keys(form: QuoteForm) -> list[str]:
+    keys = ["form", "market", "currency", "language", "client.name", "client.tax_id",
+            "client.contact", "client.email", "participants", *[f"participants.{r}" for r in ROLES],
+            "duration_weeks", "discovery_areas", "cases", "delivery.mode", "delivery.trips",
+            "licenses", "discount_percent", "valid_days", "context", "case_descriptions",
+            "internal_owner"]
+    for index in range(len(form.licenses)):
+        keys += [f"licenses.{index}.{part}" for part in ("product", "seats", "months")]
+    return keys
+
+
+def _load(number: str) -> Quote:
+    try:
+        return services.get_quote(db_session(), number)
+    except NotFound:
+        abort(404, description=_("There is no quote numbered %(number)s.", number=number))
+
+
+def _can_edit(quote: Quote) -> bool:
+    user = signed_in()
+    return user.role in services.MANAGERS or quote.owner_id == user.id
+
+
+def _refusal(exc: ServiceError, action: str) -> str:
+    """A service refusal in the user's language (the service words it in English)."""
+    if isinstance(exc, PermissionDenied):
+        if action in ("approve", "reject"):
+            return _("Only finance or admin users can decide on a discount.")
+        return _("Only the quote's owner, finance or admin can do this.")
+    text = str(exc)
+    if isinstance(exc, InvalidTransition):
+        if "must approve" in text:
+            return _("The discount is above the market's limit: a finance or admin user must "
+                     "approve it before the quote can be sent.")
+        if "rejected" in text:
+            return _("The discount was rejected: revise the quote before sending it.")
+        if "valid until" in text or "expired" in text:
+            return _("The quote's validity has ended: revise it so it is dated today, then "
+                     "send it again.")
+        return _("That step is not possible while the quote is in this status.")
+    if isinstance(exc, Conflict):
+        return _("Someone else changed this quote at the same time; reload and try again.")
+    return text
+
+
+# ---------------------------------------------------------------- list
+
+
+@bp.route("/")
+def index() -> str:
+    args = request.args
+    problems: list[str] = []
+
+    def day(name: str) -> date | None:
+        value = args.get(name, "").strip()
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            problems.append(_("Dates look like 2026-11-25."))
+            return None
+
+    market = args.get("market", "").upper()
+    status = args.get("status", "")
+    filters = services.QuoteFilter(
+        market=market if market in MARKETS else None,
+        status=status if status in STATUS_LABELS else None,
+        owner_email=args.get("owner") or None,
+        date_from=day("from"), date_to=day("to"),
+    )
+    sort = args.get("sort", "-date")
+    if sort not in SORTS:
+        sort = "-date"
+    page_arg = args.get("page", "1")
+    page_number = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 100_000 else 1
+    query = args.get("q", "")[:100]
+    session = db_session()
+    try:
+        page = services.search_quotes(session, filters, query, sort=sort, page=page_number,
+                                      per_page=PER_PAGE)
+    except QuoteInputError:
+        page = services.search_quotes(session, sort=sort, per_page=PER_PAGE)
+    return render_template(
+        "quotes/list.html", page=page, query=query, filters=filters, sort=sort,
+        sorts={key: _(label) for key, label in SORTS.items()}, markets=MARKETS,
+        owners=services.list_users(session), problems=problems,
+        args={k: v for k, v in args.items() if k != "page"},
+    )
+
+
+# ---------------------------------------------------------------- form
+
+
+@bp.route("/quotes/new", methods=["GET", "POST"])
+def new() -> BaseResponse | tuple[str, int] | str:
+    if request.method == "GET":
+        form = QuoteForm()
+        market = request.args.get("market", "").upper()
+        if market in MARKETS:
+            form.market = market
+        return _render_form(form)
+    form = QuoteForm.from_form(request.form)
+    action = request.form.get("action", "save")
+    if action != "save":
+        _apply(form, action)
+        return _render_form(form)
+    session = db_session()
+    try:
+        quote = services.create_quote(session, form.to_request(), signed_in())
+        session.commit()
+    except QuoteInputError as exc:
+        session.rollback()
+        return _render_form(form, field_errors(exc.problems, form)), 422
+    except ServiceError as exc:
+        session.rollback()
+        flash(_refusal(exc, "create"), "error")
+        return _render_form(form), 409
+    flash(_("Quote %(number)s saved as a draft.", number=quote.number), "success")
+    return redirect(url_for("quotes.show", number=quote.number))
+
+
+@bp.route("/quotes/<number>/edit", methods=["GET", "POST"])
+def edit(number: str) -> BaseResponse | tuple[str, int] | str:
+    quote = _load(number)
+    if quote.status not in EDITABLE or not _can_edit(quote):
+        flash(_("This quote cannot be edited: duplicate it to quote again."), "error")
+        return redirect(url_for("quotes.show", number=quote.number))
+    if request.method == "GET":
+        current = next(r for r in quote.revisions if r.revision == quote.current_revision)
+        return _render_form(QuoteForm.from_request(current.request), quote=quote)
+    form = QuoteForm.from_form(request.form)
+    form.market = quote.market
+    action = request.form.get("action", "save")
+    if action != "save":
+        _apply(form, action)
+        return _render_form(form, quote=quote)
+    session = db_session()
+    try:
+        revised = services.revise_quote(session, quote.number, form.to_request(), signed_in())
+        session.commit()
+    except QuoteInputError as exc:
+        session.rollback()
+        return _render_form(form, field_errors(exc.problems, form), quote=quote), 422
+    except ServiceError as exc:
+        session.rollback()
+        flash(_refusal(exc, "revise"), "error")
+        return _render_form(form, quote=quote), 409
+    flash(_("Revision %(revision)s of %(number)s saved.", revision=revised.current_revision,
+            number=revised.number), "success")
+    return redirect(url_for("quotes.show", number=revised.number))
+
+
+def _apply(form: QuoteForm, action: str) -> None:
+    """A button of the form other than Save: pick a known client, add or remove a line."""
+    if action.startswith("pick_client:"):
+        tax_id = action.partition(":")[2]
+        for client in services.find_clients(db_session(), form.market, tax_id):
+            if client.tax_id == tax_id:
+                form.client_name, form.client_tax_id = client.legal_name, client.tax_id
+                if client.contacts:
+                    contact = client.contacts[-1]
+                    form.client_contact = contact.name or ""
+                    form.client_email = contact.email or ""
+                break
+        return
+    form.apply(action)
+
+
+def _render_form(form: QuoteForm, errors: dict[str, str] | None = None,
+                 quote: Quote | None = None) -> str:
+    view, price_errors = _price(form)
+    shown = dict(price_errors)
+    shown.update(errors or {})
+    return render_template("quotes/form.html", breakdown=view,
+                           **_form_page_context(form, shown, quote))
+
+
+@bp.route("/quotes/form/price", methods=["POST"])
+def price_preview() -> str:
+    """htmx: the breakdown for the form as typed, with every field's message swapped in."""
+    form = QuoteForm.from_form(request.form)
+    view, errors = _price(form)
+    return render_template("quotes/_price_response.html", breakdown=view, errors=errors,
+                           error_keys=_error_keys(form), form=form)
+
+
+@bp.route("/quotes/form/refresh", methods=["POST"])
+def refresh() -> str:
+    """htmx: the form's fields again after a market change or a license line added or
+    removed, with the new breakdown."""
+    form = QuoteForm.from_form(request.form)
+    number = request.form.get("quote_number", "")
+    quote = _load(number) if number else None
+    if quote is not None:
+        form.market = quote.market
+    _apply(form, request.form.get("action", ""))
+    view, errors = _price(form)
+    return render_template("quotes/_refresh_response.html", breakdown=view,
+                           **_form_page_context(form, errors, quote))
+
+
+@bp.route("/quotes/form/clients")
+def client_search() -> str:
+    """htmx: known clients of the market matching what was typed in the client box."""
+    market = request.args.get("market", "").upper()
+    text = request.args.get("client_search", "")[:100]
+    clients = services.find_clients(db_session(), market, text) if market in MARKETS else []
+    return render_template("quotes/_client_matches.html", clients=clients, text=text)
+
+
+# ---------------------------------------------------------------- one quote
+
+
+@bp.route("/quotes/<number>")
+def show(number: str) -> str:
+    quote = _load(number)
+    session = db_session()
+    view = services.quote_view(session, quote)
+    current = view["revisions"][-1]
+    rules = _rules(quote.market)
+    with contextlib.suppress(NoRulesInForce):
+        rules = services.default_rulebook().by_version(current["rules_version"])
+    return render_template(
+        "quotes/show.html", quote=quote, view=view, current=current,
+        breakdown=breakdown(current["priced"], _product_names(rules)),
+        events=services.quote_events(session, quote.number), can_edit=_can_edit(quote),
+        is_manager=signed_in().role in services.MANAGERS, editable=quote.status in EDITABLE,
+        locale=market_locale(quote.market),
+    )
+
+
+ACTIONS = ("send", "accept", "decline", "withdraw", "duplicate", "approve", "reject")
+
+
+@bp.route("/quotes/<number>/do/<action>", methods=["POST"])
+def act(number: str, action: str) -> BaseResponse:
+    if action not in ACTIONS:
+        abort(404, description=_("There is no such action."))
+    quote = _load(number)
+    session = db_session()
+    user = signed_in()
+    reason = request.form.get("reason", "").strip()[:2000]
+    try:
+        if action == "send":
+            done = services.send_quote(session, quote.number, user)
+            message = _("%(number)s marked as sent.", number=done.number)
+        elif action == "accept":
+            done = services.accept_quote(session, quote.number, user)
+            message = _("%(number)s marked as accepted.", number=done.number)
+        elif action == "decline":
+            done = services.decline_quote(session, quote.number, user, reason=reason or None)
+            message = _("%(number)s marked as declined.", number=done.number)
+        elif action == "withdraw":
+            done = services.withdraw_quote(session, quote.number, user, reason=reason or None)
+            message = _("%(number)s withdrawn.", number=done.number)
+        elif action == "duplicate":
+            done = services.duplicate_quote(session, quote.number, user)
+            message = _("%(number)s is a copy of %(source)s, priced today.",
+                        number=done.number, source=quote.number)
+        elif action == "approve":
+            if not reason:
+                raise QuoteInputError.single("reason", "")
+            done = services.approve_discount(session, quote.number, user, reason)
+            message = _("Discount approved: %(number)s can be sent.", number=done.number)
+        else:
+            if not reason:
+                raise QuoteInputError.single("reason", "")
+            done = services.reject_discount(session, quote.number, user, reason)
+            message = _("Discount rejected on %(number)s.", number=done.number)
+        session.commit()
+    except QuoteInputError:
+        session.rollback()
+        flash(_("Write the reason for the decision."), "error")
+        return redirect(url_for("quotes.show", number=quote.number))
+    except ServiceError as exc:
+        session.rollback()
+        flash(_refusal(exc, action), "error")
+        return redirect(url_for("quotes.show", number=quote.number))
+    flash(message, "success")
+    return redirect(url_for("quotes.show", number=done.number))
+
+
+@bp.route("/quotes/<number>/history")
+def history(number: str) -> str:
+    quote = _load(number)
+    revisions = {r.revision: r for r in quote.revisions}
+    last = quote.current_revision
+
+    def pick(name: str, default: int) -> int:
+        value = request.args.get(name, "")
+        chosen = int(value) if value.isdigit() else default
+        return chosen if chosen in revisions else default
+
+    new_number = pick("to", last)
+    old_number = pick("from", max(1, new_number - 1))
+    old, new = revisions[old_number], revisions[new_number]
+    changes = _differences(old.request, new.request)
+    totals = []
+    for label, section in ((_("Program total"), "program"), (_("Licenses total"), "licenses")):
+        before, after = old.priced[section], new.priced[section]
+        if before["total"] != after["total"] or before["currency"] != after["currency"]:
+            totals.append({"label": label, "before": (before["total"], before["currency"]),
+                           "after": (after["total"], after["currency"])})
+    return render_template("quotes/history.html", quote=quote, old=old, new=new,
+                           changes=changes, totals=totals,
+                           revisions=sorted(revisions.values(), key=lambda r: r.revision),
+                           events=services.quote_events(db_session(), quote.number))
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
+    if isinstance(value, dict):
+        flat: dict[str, str] = {}
+        for key, item in value.items():
+            flat.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(value, list | tuple):
+        flat = {}
+        for index, item in enumerate(value):
+            flat.update(_flatten(item, f"{prefix}.{index + 1}"))
+        return flat
+    return {prefix: "" if value is None else str(value)}
+
+
+def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, str]]:
+    """Every request field whose value differs between two revisions."""
+    old, new = _flatten(before), _flatten(after)
+    return [{"field": key, "before": old.get(key, ""), "after": new.get(key, "")}
+            for key in sorted(set(old) | set(new)) if old.get(key, "") != new.get(key, "")]
+
+
+@bp.route("/quotes/<number>/pdf")
+def pdf(number: str) -> Response:
+    """The proposal PDF of a revision (the current one by default), inline or as a download."""
+    from quoting import documents  # WeasyPrint loads only when a PDF is asked for
+
+    quote = _load(number)
+    value = request.args.get("revision", "")
+    revision = int(value) if value.isdigit() else quote.current_revision
+    session = db_session()
+    try:
+        snapshot = services.revision_snapshot(session, quote.number, revision)
+    except NotFound:
+        abort(404, description=_("This quote has no revision %(revision)s.", revision=revision))
+    body = documents.render_proposal(snapshot)
+    if snapshot.get("sent_at") and snapshot.get("status") == "sent":
+        # The document as sent: keep its fingerprint with the revision.
+        try:
+            services.record_pdf_sha256(session, quote.number, revision,
+                                       hashlib.sha256(body).hexdigest())
+            session.commit()
+        except (ServiceError, QuoteInputError):
+            session.rollback()
+    response = make_response(body)
+    response.mimetype = "application/pdf"
+    filename = f"{quote.number}-r{revision}.pdf"
+    disposition = "attachment" if request.args.get("download") else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
