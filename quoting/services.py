@@ -278,22 +278,28 @@ def _client_for(session: Session, request: QuoteRequest) -> Client:
     """The stored client for this country and (compact) tax ID, created on first use;
     the legal name follows the latest request, contacts accumulate."""
     country, tax_id = request.market.value, request.client.tax_id
-    insert = _insert(session)
-    session.execute(
-        insert(Client).values(country=country, tax_id=tax_id, legal_name=request.client.name,
-                              created_at=datetime.now(UTC))
-        .on_conflict_do_nothing(index_elements=[Client.country, Client.tax_id])
-    )
-    client = session.scalars(
-        select(Client).where(Client.country == country, Client.tax_id == tax_id)
-        .options(selectinload(Client.contacts))
-    ).one()
+    by_key = select(Client).where(Client.country == country, Client.tax_id == tax_id)
+    client = session.scalars(by_key).one_or_none()
+    if client is None:
+        # Two sessions may meet a new client at once: let the database pick one row.
+        session.execute(
+            _insert(session)(Client)
+            .values(country=country, tax_id=tax_id, legal_name=request.client.name,
+                    created_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=[Client.country, Client.tax_id])
+        )
+        client = session.scalars(by_key).one()
     if client.legal_name != request.client.name:
         client.legal_name = request.client.name
-    contact_name, contact_email = request.client.contact, request.client.email
-    known = {(c.name, c.email) for c in client.contacts}
-    if (contact_name or contact_email) and (contact_name, contact_email) not in known:
-        session.add(ClientContact(client=client, name=contact_name, email=contact_email))
+    name, email = request.client.contact, request.client.email
+    if name or email:
+        known = session.scalar(select(ClientContact.id).where(
+            ClientContact.client_id == client.id,
+            ClientContact.name.is_(None) if name is None else ClientContact.name == name,
+            ClientContact.email.is_(None) if email is None else ClientContact.email == email,
+        ).limit(1))
+        if known is None:
+            session.add(ClientContact(client_id=client.id, name=name, email=email))
     return client
 
 
