@@ -321,3 +321,7 @@ def _refuse_revision_rewrite(mapper: Mapper[QuoteRevision], _connection: Connect
             f"revision {target.revision} of quote id {target.quote_id} cannot be changed "
             f"({attribute.key}); edit the quote to create a new revision"
         )
+
+
+# API tokens live in their own module; imported here so they join Base.metadata.
+from quoting.store.tokens import ApiToken  # noqa: E402, F401
