@@ -65,6 +65,9 @@ def _register_blueprints(app: Flask) -> None:
     from quoting.web import desk  # the sales desk: login, CSRF, pages (not /api/)
 
     desk.register(app)
+    from quoting.web import api  # the finance JSON API, /api/v1/ (bearer tokens)
+
+    api.register(app)
 
 
 def db_session() -> Session:

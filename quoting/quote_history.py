@@ -1,0 +1,531 @@
+"""Quote history for finance: filtered, sorted, keyset-paginated rows, a
+streaming iterator over all of them, and a summary by market, currency,
+status and month (optionally converted with the stored exchange rates).
+
+Read-only queries over the store models, shared by the JSON API, its CSV and
+NDJSON exports and the benchmark. Rows are plain dicts of JSON-ready values
+(money as decimal strings, datetimes in ISO 8601 with their UTC offset), built
+from selected columns rather than ORM objects so that an export of every
+quote runs in constant memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, extract, func, literal, select, tuple_
+from sqlalchemy.orm import Session
+
+from quoting.errors import QuoteInputError
+from quoting.money import minor_units
+from quoting.store.models import (
+    Client,
+    ExchangeRate,
+    Quote,
+    QuoteRevision,
+    User,
+    from_minor,
+)
+
+EXPORT_BATCH = 1000
+
+
+class SortKey(StrEnum):
+    QUOTE_DATE_DESC = "-quote_date"
+    QUOTE_DATE = "quote_date"
+    CREATED_AT_DESC = "-created_at"
+    CREATED_AT = "created_at"
+    NUMBER_DESC = "-number"
+    NUMBER = "number"
+    PROGRAM_TOTAL_DESC = "-program_total"
+    PROGRAM_TOTAL = "program_total"
+
+    @property
+    def descending(self) -> bool:
+        return self.value.startswith("-")
+
+    @property
+    def column_name(self) -> str:
+        return self.value.lstrip("-")
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFilter:
+    """Every bound is inclusive; a date bound on a timestamp covers that whole UTC day."""
+
+    market: str | None = None
+    status: str | None = None
+    currency: str | None = None  # the program's currency
+    client_tax_id: str | None = None  # compact form (no dots, dashes or spaces)
+    owner_email: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    sent_from: datetime | None = None  # the current revision's sending time
+    sent_to: datetime | None = None
+    quote_date_from: date | None = None
+    quote_date_to: date | None = None
+    amount_min: Decimal | None = None  # program total, in `currency`
+    amount_max: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def _row_columns() -> list[Any]:
+    priced = QuoteRevision.priced
+    return [
+        Quote.id, Quote.number, Quote.market, Quote.status, Quote.current_revision,
+        Quote.quote_date, Quote.valid_until, Quote.created_at, Quote.updated_at,
+        Client.legal_name, Client.tax_id, Client.country, User.email, User.name,
+        QuoteRevision.rules_version, QuoteRevision.language, QuoteRevision.sent_at,
+        QuoteRevision.program_currency, QuoteRevision.program_total_minor,
+        priced[("program", "net")].as_string(), priced[("program", "tax")].as_string(),
+        QuoteRevision.license_currency, QuoteRevision.license_total_minor,
+        priced[("licenses", "net")].as_string(), priced[("licenses", "tax")].as_string(),
+    ]
+
+
+def _base(columns: list[Any]) -> Select[Any]:
+    return (
+        select(*columns)
+        .select_from(Quote)
+        .join(QuoteRevision, (QuoteRevision.quote_id == Quote.id)
+              & (QuoteRevision.revision == Quote.current_revision))
+        .join(Client, Client.id == Quote.client_id)
+        .join(User, User.id == Quote.owner_id)
+    )
+
+
+def _apply(statement: Select[Any], filters: HistoryFilter) -> Select[Any]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.market:
+        conditions.append(Quote.market == filters.market)
+    if filters.status:
+        conditions.append(Quote.status == filters.status)
+    if filters.currency:
+        conditions.append(QuoteRevision.program_currency == filters.currency)
+    if filters.client_tax_id:
+        conditions.append(Client.tax_id == filters.client_tax_id)
+    if filters.owner_email:
+        conditions.append(User.email == filters.owner_email.strip().lower())
+    if filters.created_from:
+        conditions.append(Quote.created_at >= filters.created_from)
+    if filters.created_to:
+        conditions.append(Quote.created_at <= filters.created_to)
+    if filters.sent_from:
+        conditions.append(QuoteRevision.sent_at >= filters.sent_from)
+    if filters.sent_to:
+        conditions.append(QuoteRevision.sent_at <= filters.sent_to)
+    if filters.quote_date_from:
+        conditions.append(Quote.quote_date >= filters.quote_date_from)
+    if filters.quote_date_to:
+        conditions.append(Quote.quote_date <= filters.quote_date_to)
+    if filters.amount_min is not None or filters.amount_max is not None:
+        if not filters.currency:
+            raise QuoteInputError.single(
+                "amount_min" if filters.amount_min is not None else "amount_max",
+                "give `currency` too: amounts in different currencies cannot be compared")
+        digits = minor_units(filters.currency)
+        if filters.amount_min is not None:
+            minimum = int(filters.amount_min.scaleb(digits).to_integral_value(ROUND_CEILING))
+            conditions.append(QuoteRevision.program_total_minor >= minimum)
+        if filters.amount_max is not None:
+            maximum = int(filters.amount_max.scaleb(digits).to_integral_value(ROUND_FLOOR))
+            conditions.append(QuoteRevision.program_total_minor <= maximum)
+    return statement.where(*conditions) if conditions else statement
+
+
+def _sort_column(sort: SortKey) -> Any:
+    return {
+        "quote_date": Quote.quote_date,
+        "created_at": Quote.created_at,
+        "number": Quote.number,
+        "program_total": QuoteRevision.program_total_minor,
+    }[sort.column_name]
+
+
+def _ordered(statement: Select[Any], sort: SortKey, after: tuple[Any, int] | None
+             ) -> Select[Any]:
+    column = _sort_column(sort)
+    if after is not None:
+        value, ident = after
+        key = tuple_(column, Quote.id)
+        bound = tuple_(literal(value, type_=column.type), literal(ident))
+        statement = statement.where(key < bound if sort.descending else key > bound)
+    if sort.descending:
+        return statement.order_by(column.desc(), Quote.id.desc())
+    return statement.order_by(column.asc(), Quote.id.asc())
+
+
+def _row_dict(row: Any) -> dict[str, Any]:
+    (_id, number, market, status, current_revision, quote_date, valid_until, created_at,
+     updated_at, legal_name, tax_id, country, email, owner_name, rules_version, language,
+     sent_at, program_currency, program_total_minor, program_net, program_tax,
+     license_currency, license_total_minor, license_net, license_tax) = row
+    return {
+        "number": number,
+        "market": market,
+        "status": status,
+        "current_revision": current_revision,
+        "client": {"name": legal_name, "tax_id": tax_id, "country": country},
+        "owner": {"email": email, "name": owner_name},
+        "program": {"currency": program_currency, "net": program_net, "tax": program_tax,
+                    "total": str(from_minor(program_total_minor, program_currency))},
+        "licenses": {"currency": license_currency, "net": license_net, "tax": license_tax,
+                     "total": str(from_minor(license_total_minor, license_currency))},
+        "rules_version": rules_version,
+        "language": language,
+        "quote_date": quote_date.isoformat(),
+        "valid_until": valid_until.isoformat(),
+        "created_at": created_at.isoformat(),
+        "updated_at": updated_at.isoformat(),
+        "sent_at": sent_at.isoformat() if sent_at else None,
+    }
+
+
+# ---------------------------------------------------------------- cursors
+
+
+def encode_cursor(sort: SortKey, value: Any, ident: int) -> str:
+    if isinstance(value, date | datetime):
+        value = value.isoformat()
+    raw = json.dumps([sort.value, value, ident], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: SortKey) -> tuple[Any, int]:
+    problem = QuoteInputError.single("cursor", "not a cursor from this list; pass back "
+                                     "`next_cursor` exactly as received")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, value, ident = json.loads(raw)
+    except (ValueError, TypeError, binascii.Error):
+        raise problem from None
+    if cursor_sort != sort.value:
+        raise QuoteInputError.single("cursor", f"this cursor belongs to sort={cursor_sort}; "
+                                     f"keep the sort while paging")
+    if not isinstance(ident, int) or isinstance(ident, bool) or not 0 <= ident < 2**31:
+        raise problem
+    try:
+        column = sort.column_name
+        if column == "quote_date" and isinstance(value, str):
+            return date.fromisoformat(value), ident
+        if column == "created_at" and isinstance(value, str):
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                raise ValueError
+            return moment.astimezone(UTC), ident
+        if column == "number" and isinstance(value, str) and len(value) <= 20:
+            if not value.isprintable():
+                raise ValueError
+            return value, ident
+        if (column == "program_total" and isinstance(value, int)
+                and not isinstance(value, bool) and abs(value) < 2**63):
+            return value, ident
+    except (ValueError, OverflowError):
+        pass
+    raise problem
+
+
+def _cursor_value(row: Any, sort: SortKey) -> Any:
+    return {"quote_date": row.quote_date, "created_at": row.created_at,
+            "number": row.number, "program_total": row.program_total_minor}[sort.column_name]
+
+
+# ---------------------------------------------------------------- listing and export
+
+
+def list_history(session: Session, filters: HistoryFilter, *,
+                 sort: SortKey = SortKey.QUOTE_DATE_DESC, limit: int = 50,
+                 cursor: str | None = None) -> HistoryPage:
+    """One page in a stable order (the sort key, then the quote's id as tie-breaker)."""
+    after = decode_cursor(cursor, sort) if cursor else None
+    statement = _ordered(_apply(_base(_row_columns()), filters), sort, after)
+    rows = session.execute(statement.limit(limit + 1)).all()
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(sort, _cursor_value(last, sort), last.id)
+    return HistoryPage([_row_dict(row) for row in rows[:limit]], next_cursor)
+
+
+def iter_history(session: Session, filters: HistoryFilter, *,
+                 sort: SortKey = SortKey.QUOTE_DATE_DESC, batch: int | None = None
+                 ) -> Iterator[dict[str, Any]]:
+    """Every matching row, fetched in keyset batches: memory stays flat whatever the
+    count, and each batch is its own short read (no transaction held for the whole
+    export, which on SQLite would hold the write lock)."""
+    statement = _apply(_base(_row_columns()), filters)  # refuses bad filters now, not mid-way
+
+    size = batch or EXPORT_BATCH
+
+    def rows() -> Iterator[dict[str, Any]]:
+        after: tuple[Any, int] | None = None
+        while True:
+            found = session.execute(_ordered(statement, sort, after).limit(size)).all()
+            session.rollback()  # end the read; nothing was written
+            for row in found:
+                yield _row_dict(row)
+            if len(found) < size:
+                return
+            last = found[-1]
+            after = (_cursor_value(last, sort), last.id)
+
+    return rows()
+
+
+CSV_COLUMNS = (
+    "number", "market", "status", "current_revision", "client_name", "client_tax_id",
+    "client_country", "owner_email", "program_currency", "program_net", "program_tax",
+    "program_total", "license_currency", "license_net", "license_tax", "license_total",
+    "rules_version", "language", "quote_date", "valid_until", "created_at", "updated_at",
+    "sent_at",
+)
+
+
+def csv_values(item: dict[str, Any]) -> list[Any]:
+    program, licenses = item["program"], item["licenses"]
+    return [
+        item["number"], item["market"], item["status"], item["current_revision"],
+        item["client"]["name"], item["client"]["tax_id"], item["client"]["country"],
+        item["owner"]["email"], program["currency"], program["net"], program["tax"],
+        program["total"], licenses["currency"], licenses["net"], licenses["tax"],
+        licenses["total"], item["rules_version"], item["language"], item["quote_date"],
+        item["valid_until"], item["created_at"], item["updated_at"], item["sent_at"] or "",
+    ]
+
+
+# ---------------------------------------------------------------- summary
+
+
+@dataclass(slots=True)
+class _Bucket:
+    count: int = 0
+    program: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    licenses: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+
+    def add(self, count: int, program_currency: str, program: Decimal,
+            license_currency: str, licenses: Decimal) -> None:
+        self.count += count
+        self.program[program_currency] += program
+        self.licenses[license_currency] += licenses
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "program_totals": _money_list(self.program),
+            "license_totals": _money_list(self.licenses),
+        }
+
+
+def _money_list(amounts: dict[str, Decimal]) -> list[dict[str, str]]:
+    return [{"currency": code, "amount": str(_rounded(amounts[code], code))}
+            for code in sorted(amounts)]
+
+
+def _rounded(amount: Decimal, currency: str) -> Decimal:
+    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    market: str
+    status: str
+    month: str
+    program_currency: str
+    license_currency: str
+    count: int
+    program: Decimal
+    licenses: Decimal
+
+
+def _groups(session: Session, filters: HistoryFilter) -> list[_Group]:
+    year = extract("year", Quote.quote_date)
+    month = extract("month", Quote.quote_date)
+    statement = _apply(_base([
+        Quote.market, Quote.status, year, month, QuoteRevision.program_currency,
+        QuoteRevision.license_currency, func.count(Quote.id),
+        func.sum(QuoteRevision.program_total_minor), func.sum(QuoteRevision.license_total_minor),
+    ]), filters).group_by(Quote.market, Quote.status, year, month,
+                          QuoteRevision.program_currency, QuoteRevision.license_currency)
+    groups = []
+    for (market, status, y, m, program_currency, license_currency, count, program,
+         licenses) in session.execute(statement):
+        groups.append(_Group(market, status, f"{int(y):04d}-{int(m):02d}", program_currency,
+                             license_currency, int(count),
+                             from_minor(int(program), program_currency),
+                             from_minor(int(licenses), license_currency)))
+    return sorted(groups, key=lambda g: (g.month, g.market, g.status, g.program_currency,
+                                         g.license_currency))
+
+
+def summary(session: Session, filters: HistoryFilter, *, convert_to: str | None = None,
+            today: date | None = None) -> dict[str, Any]:
+    """Counts and totals (program and licenses apart, per currency) by market,
+    currency, status and month (of the quote date).
+
+    With `convert_to`, every amount of a month is converted with the stored rate in
+    force on that month's last day (today for the current month): a direct pair
+    (1 amount-currency = rate target) multiplies, the reverse pair divides. Nothing
+    is chained through a third currency or guessed: amounts with no such rate are
+    listed under `unconverted` and left out of the converted totals.
+    """
+    groups = _groups(session, filters)
+    dimensions: dict[str, dict[str, _Bucket]] = {
+        "by_market": defaultdict(_Bucket), "by_currency": defaultdict(_Bucket),
+        "by_status": defaultdict(_Bucket), "by_month": defaultdict(_Bucket),
+    }
+    overall = _Bucket()
+    for g in groups:
+        args = (g.count, g.program_currency, g.program, g.license_currency, g.licenses)
+        overall.add(*args)
+        dimensions["by_market"][g.market].add(*args)
+        dimensions["by_status"][g.status].add(*args)
+        dimensions["by_month"][g.month].add(*args)
+        # A quote counts once under its program currency; its license total is
+        # counted under the license currency.
+        dimensions["by_currency"][g.program_currency].add(
+            g.count, g.program_currency, g.program, g.license_currency, Decimal(0))
+        if g.license_currency != g.program_currency:
+            dimensions["by_currency"][g.license_currency].add(
+                0, g.program_currency, Decimal(0), g.license_currency, g.licenses)
+        else:
+            dimensions["by_currency"][g.program_currency].licenses[g.license_currency] += (
+                g.licenses)
+    result: dict[str, Any] = {
+        "count": overall.count,
+        "program_totals": _money_list(overall.program),
+        "license_totals": _money_list(overall.licenses),
+    }
+    for name, buckets in dimensions.items():
+        result[name] = [{"key": key, **_clean(buckets[key].to_dict())}
+                        for key in sorted(buckets)]
+    today = today or datetime.now(UTC).date()
+    result["converted"] = (_converted(session, groups, convert_to, today)
+                           if convert_to else None)
+    return result
+
+
+def _clean(bucket: dict[str, Any]) -> dict[str, Any]:
+    # Zero entries appear where a currency only carried the other section.
+    for key in ("program_totals", "license_totals"):
+        bucket[key] = [m for m in bucket[key] if Decimal(m["amount"]) != 0] or bucket[key][:0]
+    return bucket
+
+
+def _month_end(month: str, today: date) -> date:
+    year, number = (int(part) for part in month.split("-"))
+    first_next = date(year + (number == 12), number % 12 + 1, 1)
+    return min(first_next - timedelta(days=1), today)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rate:
+    factor: Decimal
+    pair: str
+    rate: str
+    source: str
+    rate_date: date
+    inverted: bool
+
+
+def _find_rate(session: Session, source_currency: str, target: str, on: date
+               ) -> _Rate | None:
+    for base, quote_currency, inverted in ((source_currency, target, False),
+                                           (target, source_currency, True)):
+        found = session.scalars(
+            select(ExchangeRate).where(
+                ExchangeRate.base_currency == base, ExchangeRate.quote_currency == quote_currency,
+                ExchangeRate.rate_date <= on,
+            ).order_by(ExchangeRate.rate_date.desc()).limit(1)
+        ).first()
+        if found is not None:
+            value = Decimal(found.rate)
+            factor = (Decimal(1) / value) if inverted else value
+            return _Rate(factor, found.pair, found.rate, found.source, found.rate_date,
+                         inverted)
+    return None
+
+
+def _converted(session: Session, groups: list[_Group], target: str, today: date
+               ) -> dict[str, Any]:
+    rates: dict[tuple[str, str], _Rate | None] = {}
+    totals: dict[str, dict[str, Decimal]] = {
+        "by_market": defaultdict(Decimal), "by_status": defaultdict(Decimal),
+        "by_month": defaultdict(Decimal),
+    }
+    program_total = license_total = Decimal(0)
+    unconverted: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    for g in groups:
+        for section, currency, amount in (("program", g.program_currency, g.program),
+                                          ("licenses", g.license_currency, g.licenses)):
+            if amount == 0:
+                continue
+            if currency == target:
+                value = amount
+            else:
+                key = (currency, g.month)
+                if key not in rates:
+                    rates[key] = _find_rate(session, currency, target,
+                                            _month_end(g.month, today))
+                rate = rates[key]
+                if rate is None:
+                    unconverted[(currency, g.month, section)] += amount
+                    continue
+                value = amount * rate.factor
+            if section == "program":
+                program_total += value
+            else:
+                license_total += value
+            totals["by_market"][g.market] += value
+            totals["by_status"][g.status] += value
+            totals["by_month"][g.month] += value
+    used = [
+        {"from_currency": currency, "month": month, "pair": rate.pair, "rate": rate.rate,
+         "inverted": rate.inverted, "source": rate.source,
+         "date": rate.rate_date.isoformat()}
+        for (currency, month), rate in sorted(rates.items()) if rate is not None
+    ]
+    return {
+        "currency": target,
+        "program_total": str(_rounded(program_total, target)),
+        "license_total": str(_rounded(license_total, target)),
+        "total": str(_rounded(program_total + license_total, target)),
+        **{name: [{"key": key, "amount": str(_rounded(values[key], target))}
+                  for key in sorted(values)] for name, values in totals.items()},
+        "rates_used": used,
+        "unconverted": [
+            {"currency": currency, "month": month, "section": section,
+             "amount": str(_rounded(amount, currency)),
+             "reason": f"no stored {currency}/{target} or {target}/{currency} rate on or "
+                       f"before {_month_end(month, today).isoformat()}"}
+            for (currency, month, section), amount in sorted(unconverted.items())
+        ],
+    }
+
+
+def utc_day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def utc_day_end(day: date) -> datetime:
+    return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+__all__ = [
+    "CSV_COLUMNS", "HistoryFilter", "HistoryPage", "SortKey", "csv_values", "decode_cursor",
+    "encode_cursor", "iter_history", "list_history", "summary", "utc_day_end",
+    "utc_day_start",
+]

@@ -1,0 +1,98 @@
+"""The finance JSON API under /api/v1/: bearer tokens, JSON errors, OpenAPI.
+
+`register(app)` builds the blueprint from the route table (quoting.web.api.routes).
+The sales pages' cookie login and CSRF checks skip /api/ (quoting.web.desk);
+this blueprint reads no cookie and sets none.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, request
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException, default_exceptions
+
+from quoting.errors import QuoteInputError
+from quoting.store.errors import NotFound, ServiceError
+from quoting.web.api.auth import guarded
+from quoting.web.api.errors import (
+    ApiError,
+    error_response,
+    from_http_exception,
+    from_input_error,
+    from_validation_error,
+)
+from quoting.web.api.openapi import build_document
+from quoting.web.api.ratelimit import RateLimiter
+from quoting.web.api.routes import ENDPOINTS, PREFIX
+
+DEFAULT_RATE_LIMIT = 600  # requests per token per window
+DEFAULT_RATE_WINDOW_SECONDS = 60
+
+
+def build_blueprint() -> Blueprint:
+    bp = Blueprint("api_v1", __name__, url_prefix=PREFIX)
+    for endpoint in ENDPOINTS:
+        view = endpoint.view if endpoint.scope is None else guarded(
+            endpoint.scope, endpoint.name, endpoint.view)
+        bp.add_url_rule(endpoint.rule, endpoint.name, view, methods=["GET"])
+
+    @bp.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> Response:
+        return error_response(exc)
+
+    @bp.errorhandler(QuoteInputError)
+    def _input_error(exc: QuoteInputError) -> Response:
+        return error_response(from_input_error(exc))
+
+    @bp.errorhandler(ValidationError)
+    def _validation_error(exc: ValidationError) -> Response:
+        return error_response(from_validation_error(exc))
+
+    @bp.errorhandler(NotFound)
+    def _not_found(exc: NotFound) -> Response:
+        return error_response(ApiError(404, "not_found", str(exc)))
+
+    @bp.errorhandler(ServiceError)
+    def _refused(exc: ServiceError) -> Response:
+        return error_response(ApiError(409, "conflict", str(exc)))
+
+    @bp.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        return error_response(from_http_exception(exc))
+
+    return bp
+
+
+def _json_errors_only(response: Response) -> Response:
+    """Under /api/: no HTML error page (unknown paths, wrong methods, faults
+    handled elsewhere), no cookie, no caching of data."""
+    if not request.path.startswith("/api/"):
+        return response
+    if response.status_code >= 400 and response.mimetype != "application/json":
+        status = response.status_code
+        if status in default_exceptions:
+            exc: HTTPException = default_exceptions[status]()
+        else:
+            exc = HTTPException(description="the server could not answer")
+            exc.code = status
+        error = from_http_exception(exc)
+        replacement = error_response(error)
+        replacement.status_code = status
+        for name in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if name in response.headers:
+                replacement.headers[name] = response.headers[name]
+        response = replacement
+    if "Set-Cookie" in response.headers:
+        del response.headers["Set-Cookie"]
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def register(app: Flask) -> None:
+    app.config.setdefault("API_RATE_LIMIT", DEFAULT_RATE_LIMIT)
+    app.config.setdefault("API_RATE_WINDOW_SECONDS", DEFAULT_RATE_WINDOW_SECONDS)
+    app.extensions["quoting.api_limiter"] = RateLimiter(
+        int(app.config["API_RATE_LIMIT"]), float(app.config["API_RATE_WINDOW_SECONDS"]))
+    app.extensions["quoting.api_openapi"] = build_document()
+    app.register_blueprint(build_blueprint())
+    app.after_request(_json_errors_only)

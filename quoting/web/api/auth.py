@@ -1,0 +1,72 @@
+"""Bearer tokens only (no cookie, no query-string token): 401 without a valid
+token, 403 without the endpoint's scope, 429 past the token's rate limit; every
+accepted call is recorded in the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import current_app, request
+
+from quoting import api_tokens
+from quoting.web import db_session
+from quoting.web.api.errors import ApiError
+from quoting.web.api.ratelimit import RateLimiter
+
+REALM = 'Bearer realm="quoting-api"'
+
+
+def guarded(scope: str, endpoint: str, view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapper(**kwargs: Any) -> Any:
+        _admit(scope, endpoint)
+        return view(**kwargs)
+
+    return wrapper
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def _admit(scope: str, endpoint: str) -> None:
+    session = db_session()
+    token = _bearer_token()
+    if token is None:
+        raise ApiError(401, "unauthorized", "send an API token as 'Authorization: Bearer "
+                       "<token>' (an admin creates one with `quoting token create`)",
+                       headers={"WWW-Authenticate": REALM})
+    try:
+        principal = api_tokens.authenticate(session, token)
+        api_tokens.require_scope(principal, scope)
+    except api_tokens.AuthenticationFailed as exc:
+        session.rollback()
+        raise ApiError(401, "unauthorized", str(exc), headers={
+            "WWW-Authenticate": f'{REALM}, error="invalid_token"'}) from None
+    except api_tokens.MissingScope as exc:
+        session.rollback()
+        raise ApiError(403, "forbidden", str(exc), headers={
+            "WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{exc.scope}"'
+        }) from None
+    limiter: RateLimiter = current_app.extensions["quoting.api_limiter"]
+    wait = limiter.hit(principal.token_id)
+    if wait:
+        session.rollback()
+        raise ApiError(429, "rate_limited", f"more than {limiter.limit} requests in "
+                       f"{limiter.window:g} seconds with this token; retry in {wait} s",
+                       headers={"Retry-After": str(wait)})
+    query = request.query_string.decode("ascii", "replace")
+    api_tokens.record_use(session, principal, {
+        "endpoint": endpoint, "path": _clean(request.path), "query": _clean(query)})
+    session.commit()
+
+
+def _clean(text: str, limit: int = 500) -> str:
+    # JSONB refuses NUL; the audit trail has no use for control characters.
+    return "".join(ch if ch.isprintable() else "?" for ch in text[:limit])
