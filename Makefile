@@ -21,12 +21,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/pybabel compile -d locales
+	$(BIN)/pybabel compile -D web -d locales
 	touch $(STAMP)
 
-run: $(STAMP)
-	$(BIN)/quoting demo
+# The sales desk's catalogues (gettext domain `web`), recompiled when a .po changes.
+WEB_MO := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/web.po))
+$(WEB_MO): %.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -D web -d locales
 
-test: $(STAMP)
+# Demo users and example quotes on the default SQLite database, then the sales desk
+# on http://127.0.0.1:8000/ (PORT=... to change); it prints the URL and the demo login.
+PORT ?= 8000
+run: $(STAMP) $(WEB_MO)
+	$(BIN)/quoting demo
+	$(BIN)/quoting serve --port $(PORT)
+
+test: $(STAMP) $(WEB_MO)
 	$(BIN)/ruff check .
 	$(BIN)/mypy quoting
 	@echo "== test suite on SQLite =="

@@ -15,8 +15,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, EmailField, PasswordField, SelectField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length
 
 from quoting import scope
 from quoting.errors import FieldProblem
@@ -31,7 +31,7 @@ class LoginForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF is untyped
 
 
 class LanguageForm(FlaskForm):  # type: ignore[misc]
-    language = SelectField(choices=[("es", "Español"), ("en", "English"), ("pt", "Português")])
+    language = StringField(validators=[AnyOf(["es", "en", "pt"])])
 
 
 ROLES = ("technical", "business", "leadership")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Callable
 from datetime import date
+from decimal import InvalidOperation
 from typing import Any
 
 from flask import (
@@ -24,6 +26,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
 from quoting import services
@@ -57,12 +60,12 @@ bp = Blueprint("quotes", __name__)
 MARKETS = [m.value for m in Market]
 PER_PAGE = 20
 SORTS = {
-    "-date": "Newest first",
-    "date": "Oldest first",
-    "number": "Number",
-    "client": "Client A–Z",
-    "status": "Status",
-    "-updated": "Recently changed",
+    "-date": _l("Newest first"),
+    "date": _l("Oldest first"),
+    "number": _l("Number"),
+    "client": _l("Client A–Z"),
+    "status": _l("Status"),
+    "-updated": _l("Recently changed"),
 }
 EDITABLE = {QuoteStatus.DRAFT, QuoteStatus.PENDING_APPROVAL, QuoteStatus.DISCOUNT_REJECTED,
             QuoteStatus.SENT}
@@ -213,7 +216,7 @@ def index() -> str:
         page = services.search_quotes(session, sort=sort, per_page=PER_PAGE)
     return render_template(
         "quotes/list.html", page=page, query=query, filters=filters, sort=sort,
-        sorts={key: _(label) for key, label in SORTS.items()}, markets=MARKETS,
+        sorts={key: str(label) for key, label in SORTS.items()}, markets=MARKETS,
         owners=services.list_users(session), problems=problems,
         args={k: v for k, v in args.items() if k != "page"},
     )
@@ -253,7 +256,10 @@ def new() -> BaseResponse | tuple[str, int] | str:
 @bp.route("/quotes/<number>/edit", methods=["GET", "POST"])
 def edit(number: str) -> BaseResponse | tuple[str, int] | str:
     quote = _load(number)
-    if quote.status not in EDITABLE or not _can_edit(quote):
+    if not _can_edit(quote):
+        flash(_("Only the quote's owner, finance or admin can do this."), "error")
+        return redirect(url_for("quotes.show", number=quote.number))
+    if quote.status not in EDITABLE:
         flash(_("This quote cannot be edited: duplicate it to quote again."), "error")
         return redirect(url_for("quotes.show", number=quote.number))
     if request.method == "GET":
@@ -472,7 +478,7 @@ def pdf(number: str) -> Response:
         snapshot = services.revision_snapshot(session, quote.number, revision)
     except NotFound:
         abort(404, description=_("This quote has no revision %(revision)s.", revision=revision))
-    body = documents.render_proposal(snapshot)
+    body = _render_pdf(documents.render_proposal, snapshot)
     if snapshot.get("sent_at") and snapshot.get("status") == "sent":
         # The document as sent: keep its fingerprint with the revision.
         try:
@@ -488,3 +494,17 @@ def pdf(number: str) -> Response:
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _render_pdf(render: Callable[[dict[str, Any]], bytes], snapshot: dict[str, Any]) -> bytes:
+    """Render the snapshot; if the renderer trips over an exchange rate that was never
+    imported (stored as rate None), render again without those entries rather than fail.
+    Workaround until the renderer words a missing rate itself."""
+    try:
+        return render(snapshot)
+    except (InvalidOperation, ValueError, TypeError):
+        rates = snapshot.get("exchange_rates") or []
+        known = [rate for rate in rates if rate.get("rate") is not None]
+        if len(known) == len(rates):
+            raise
+        return render({**snapshot, "exchange_rates": known})

@@ -1,0 +1,140 @@
+"""Fixtures for the sales desk: a migrated SQLite file per test, the app, users,
+a signed-in test client and a `make_quote` factory."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from quoting import services
+from quoting.store import migrate
+from quoting.store.db import make_engine
+from quoting.store.models import Quote
+from quoting.web import create_app
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+PASSWORD = "correct horse battery"
+SALES, OTHER_SALES, FINANCE = "ana@example.com", "bruno@example.com", "fiona@example.com"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(services, "_password_hasher",
+                      PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        yield
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "quoting.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        services.create_user(session, SALES, "Ana Ventas", "sales", PASSWORD)
+        services.create_user(session, OTHER_SALES, "Bruno Ventas", "sales", PASSWORD)
+        services.create_user(session, FINANCE, "Fiona Finanzas", "finance", PASSWORD)
+        session.commit()
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def engine(migrated_template: Path, tmp_path: Path) -> Iterator[Engine]:
+    path = tmp_path / "quoting.db"
+    shutil.copy(migrated_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+
+
+def app_config(engine: Engine, **overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {"ENGINE": engine, "SECRET_KEY": "test-secret", "TESTING": True,
+                              "WTF_CSRF_ENABLED": False}
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def app(engine: Engine) -> Flask:
+    return create_app(app_config(engine))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def sign_in(client: FlaskClient) -> Callable[..., FlaskClient]:
+    def sign_in(email: str = SALES, password: str = PASSWORD) -> FlaskClient:
+        response = client.post("/login", data={"email": email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def signed_in(sign_in: Callable[..., FlaskClient]) -> FlaskClient:
+    return sign_in()
+
+
+def example(market: str) -> dict[str, Any]:
+    request: dict[str, Any] = json.loads((EXAMPLES / f"{market.lower()}.json").read_text("utf-8"))
+    request.pop("date", None)  # priced today, so it can still be sent
+    return request
+
+
+@pytest.fixture
+def make_quote(engine: Engine) -> Callable[..., Quote]:
+    def make_quote(market: str = "MX", owner: str = SALES, **changes: Any) -> Quote:
+        request = example(market)
+        request.update(changes)
+        with Session(engine, expire_on_commit=False) as session:
+            quote = services.create_quote(session, request, services.get_user(session, owner))
+            session.commit()
+            return quote
+
+    return make_quote
+
+
+def form_data(source: str = "MX", /, **changes: Any) -> dict[str, Any]:
+    """The quote form as a browser posts it, for the example request of a market."""
+    request = example(source)
+    data: dict[str, Any] = {
+        "market": source,
+        "language": "es",
+        "client_name": request["client"]["name"],
+        "client_tax_id": request["client"]["tax_id"],
+        "client_contact": request["client"].get("contact", ""),
+        "client_email": request["client"].get("email", ""),
+        "participants_technical": str(request["participants"]["technical"]),
+        "participants_business": str(request["participants"]["business"]),
+        "participants_leadership": str(request["participants"]["leadership"]),
+        "duration_weeks": str(request["duration_weeks"]),
+        "discovery_areas": str(request["discovery_areas"]),
+        "cases": str(request["cases"]),
+        "delivery_mode": "remote",
+        "delivery_trips": "0",
+        "license_product": [line["product"] for line in request.get("licenses", [])],
+        "license_seats": [str(line["seats"]) for line in request.get("licenses", [])],
+        "license_months": [str(line["months"]) for line in request.get("licenses", [])],
+        "discount_percent": str(request.get("discount_percent", "0")),
+        "valid_days": "",
+        "context": request.get("context", ""),
+        "case_description": ["", "", "", ""],
+        "internal_owner": "",
+    }
+    data.update(changes)
+    return data

@@ -1,0 +1,85 @@
+"""Signing in and out, the rate limit on failed attempts, and the interface language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.web.conftest import FINANCE, PASSWORD, SALES
+
+
+def test_signing_in_with_the_right_password_opens_the_quote_list(client: FlaskClient) -> None:
+    response = client.post("/login", data={"email": SALES, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "Ana Ventas" in page.get_data(as_text=True)
+
+
+def test_the_email_is_matched_whatever_its_case_and_spaces(client: FlaskClient) -> None:
+    response = client.post("/login", data={"email": "  ANA@example.com ", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(
+        client: FlaskClient) -> None:
+    wrong_password = client.post("/login", data={"email": SALES, "password": "nope nope"})
+    unknown_user = client.post("/login", data={"email": "nobody@example.com",
+                                               "password": PASSWORD})
+    assert wrong_password.status_code == unknown_user.status_code == 401
+    assert "Correo o contraseña incorrectos." in wrong_password.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_sign_in_is_refused_for_a_while_after_five_failures_even_with_the_right_password(
+        client: FlaskClient) -> None:
+    for _ in range(5):
+        assert client.post("/login", data={"email": SALES, "password": "bad"}).status_code == 401
+    blocked = client.post("/login", data={"email": SALES, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "Demasiados intentos" in blocked.get_data(as_text=True)
+    other_user = client.post("/login", data={"email": FINANCE, "password": PASSWORD})
+    assert other_user.status_code == 302
+
+
+def test_a_visitor_is_sent_to_sign_in_and_back_to_the_page_they_asked_for(
+        client: FlaskClient) -> None:
+    response = client.get("/quotes/new?market=CL")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+    back = client.post(response.headers["Location"], data={"email": SALES, "password": PASSWORD})
+    assert back.headers["Location"] == "/quotes/new?market=CL"
+
+
+def test_the_next_parameter_never_sends_the_user_to_another_site(client: FlaskClient) -> None:
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = client.post(f"/login?next={target}",
+                               data={"email": SALES, "password": PASSWORD})
+        assert response.headers["Location"] == "/"
+        client.post("/logout")
+
+
+def test_signing_out_ends_the_session(signed_in: FlaskClient) -> None:
+    assert signed_in.get("/logout").status_code == 405
+    response = signed_in.post("/logout")
+    assert response.status_code == 302
+    assert signed_in.get("/").status_code == 302
+
+
+def test_the_interface_is_in_spanish_unless_the_browser_or_the_user_asks_otherwise(
+        signed_in: FlaskClient) -> None:
+    assert "Nueva cotización" in signed_in.get("/").get_data(as_text=True)
+    english = signed_in.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "New quote" in english.get_data(as_text=True)
+    signed_in.post("/language", data={"language": "pt", "next": "/"})
+    portuguese = signed_in.get("/", headers={"Accept-Language": "en-US"})
+    assert "Nova cotação" in portuguese.get_data(as_text=True)
+
+
+def test_the_roles_decide_what_the_top_bar_shows(
+        sign_in: Callable[..., FlaskClient], app: Flask) -> None:
+    client = sign_in(FINANCE)
+    assert "finanzas" in client.get("/").get_data(as_text=True)
