@@ -76,7 +76,7 @@ def test_saving_an_invalid_form_keeps_everything_typed_and_marks_the_field(
     assert signed_in.get("/").get_data(as_text=True).count('class="quote-link"') == 0
 
 
-@pytest.mark.parametrize("field, value", [
+@pytest.mark.parametrize(('field', 'value'), [
     ("market", "XX"), ("market", ""), ("participants_business", "-4"),
     ("participants_business", "1e9"), ("duration_weeks", "9" * 400), ("discount_percent", "abc"),
     ("discount_percent", "99"), ("valid_days", "0"), ("delivery_mode", "teleport"),
@@ -110,7 +110,8 @@ def test_adding_and_removing_license_lines_keeps_the_other_values(
     html = removed.get_data(as_text=True)
     assert html.count('name="license_product"') == 1
     assert '<option value="coding-assistant" selected>' in html
-    assert 'id="breakdown"' in html and 'hx-swap-oob="true"' in html
+    assert 'id="breakdown"' in html
+    assert 'hx-swap-oob="true"' in html
 
 
 def test_the_form_works_without_javascript_for_license_lines(signed_in: FlaskClient) -> None:

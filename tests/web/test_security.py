@@ -52,7 +52,8 @@ def test_pages_send_a_content_security_policy_that_they_satisfy(
                 f"/quotes/{quote.number}/history", "/login"):
         response = signed_in.get(url, follow_redirects=True)
         policy = response.headers["Content-Security-Policy"]
-        assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+        assert "script-src 'self'" in policy
+        assert "unsafe-inline" not in policy
         assert "style-src 'self'" in policy
         html = response.get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), f"inline script in {url}"
@@ -74,7 +75,9 @@ def test_cookies_are_http_only_and_same_site_and_secure_in_production(
     response = client.post("/login", data={"email": SALES, "password": PASSWORD},
                            base_url="https://localhost")
     cookie = response.headers["Set-Cookie"]
-    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
 
 
 def test_an_unknown_quote_is_a_friendly_404_page(signed_in: FlaskClient) -> None:
