@@ -24,12 +24,6 @@ def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-def _printable(value: Any) -> Any:
-    if isinstance(value, str) and not value.isprintable():
-        raise ValueError("contains control characters")
-    return value
-
-
 def _moment(value: Any) -> Any:
     """A date (YYYY-MM-DD) or a date-time with its UTC offset."""
     if not isinstance(value, str):
@@ -82,7 +76,9 @@ Amount = Annotated[
     BeforeValidator(_amount),
     WithJsonSchema({"type": "string", "pattern": r"^\d{1,15}(\.\d{1,6})?$"}),
 ]
-Text = Annotated[str, BeforeValidator(_printable)]
+Text = str
+# No control characters (PostgreSQL refuses NUL in text; none belongs in a filter).
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
 
 
 class FilterParams(BaseModel):
@@ -92,9 +88,9 @@ class FilterParams(BaseModel):
     status: QuoteStatus | None = None
     currency: CurrencyParam | None = Field(
         None, description="The program's currency (ISO 4217).")
-    client_tax_id: Text | None = Field(None, min_length=1, max_length=40,
+    client_tax_id: Text | None = Field(None, min_length=1, max_length=40, pattern=TEXT_PATTERN,
                                        description="Dots, dashes and spaces are ignored.")
-    owner: Text | None = Field(None, min_length=3, max_length=254,
+    owner: Text | None = Field(None, min_length=3, max_length=254, pattern=TEXT_PATTERN,
                                description="The owner's email.")
     created_from: Moment | None = None
     created_to: Moment | None = None
@@ -142,7 +138,7 @@ class ExportParams(FilterParams):
 
 class ListParams(ExportParams):
     limit: int = Field(50, ge=1, le=500)
-    cursor: Text | None = Field(None, max_length=200,
+    cursor: Text | None = Field(None, max_length=200, pattern=TEXT_PATTERN,
                                 description="`next_cursor` of the previous page.")
 
 
