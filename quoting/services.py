@@ -56,6 +56,7 @@ from quoting.store.models import (
     QuoteStatus,
     Role,
     User,
+    from_minor,
     to_minor,
 )
 from quoting.taxid import InvalidTaxId, compact_tax_id
@@ -525,8 +526,11 @@ def list_quotes(session: Session, filters: QuoteFilter | None = None, *, limit: 
     filters = filters or QuoteFilter()
     if not 1 <= limit <= PAGE_SIZE_LIMIT:
         raise QuoteInputError.single("limit", f"between 1 and {PAGE_SIZE_LIMIT}")
+    # Only the revision's summary columns: its JSON documents are not decoded for a list.
     statement = (
-        select(Quote, QuoteRevision, Client.legal_name, Client.tax_id, User.email)
+        select(Quote, QuoteRevision.program_currency, QuoteRevision.program_total_minor,
+               QuoteRevision.license_currency, QuoteRevision.license_total_minor,
+               Client.legal_name, Client.tax_id, User.email)
         .join(QuoteRevision, (QuoteRevision.quote_id == Quote.id)
               & (QuoteRevision.revision == Quote.current_revision))
         .join(Client, Client.id == Quote.client_id)
@@ -544,11 +548,14 @@ def list_quotes(session: Session, filters: QuoteFilter | None = None, *, limit: 
             number=quote.number, market=quote.market, status=quote.status,
             revision=quote.current_revision, quote_date=quote.quote_date,
             valid_until=quote.valid_until, client_name=name, client_tax_id=tax_id,
-            owner_email=email, program_currency=revision.program_currency,
-            program_total=revision.program_total, license_currency=revision.license_currency,
-            license_total=revision.license_total, created_at=quote.created_at,
+            owner_email=email, program_currency=program_currency,
+            program_total=from_minor(program_minor, program_currency),
+            license_currency=license_currency,
+            license_total=from_minor(license_minor, license_currency),
+            created_at=quote.created_at,
         )
-        for quote, revision, name, tax_id, email in rows[:limit]
+        for (quote, program_currency, program_minor, license_currency, license_minor, name,
+             tax_id, email) in rows[:limit]
     ]
     next_cursor = None
     if len(rows) > limit:
