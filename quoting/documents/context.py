@@ -328,6 +328,22 @@ def build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
                      "Hybrid: remote sessions plus %(num)s on-site visits.", trips),
     }[mode] % {"num": trips}
 
+    people = sum(track["participants"] for track in tracks)
+    weeks = int(request.get("duration_weeks") or 0)
+    scope_text = "; ".join([
+        ngettext("%(num)s participant", "%(num)s participants", people) % {"num": people}
+        + " " + ngettext("in %(num)s role track", "in %(num)s role tracks", len(tracks)) % {
+            "num": len(tracks)},
+        ngettext("%(num)s week", "%(num)s weeks", weeks) % {"num": weeks},
+        ngettext("%(num)s discovery area", "%(num)s discovery areas",
+                 int(request.get("discovery_areas") or 0)) % {
+            "num": int(request.get("discovery_areas") or 0)},
+        ngettext("%(num)s client case", "%(num)s client cases", cases) % {"num": cases},
+        {"remote": _("remote delivery"), "onsite": _("on-site delivery"),
+         "hybrid": _("hybrid delivery")}[mode],
+        _("adoption measured at 30, 60 and 90 days"),
+    ]) + "."
+
     exchange_rates = [
         {"pair": str(rate.get("pair", "")),
          "rate": format_decimal(Decimal(str(rate.get("rate", "0"))), locale=number_locale,
@@ -386,7 +402,8 @@ def build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
         "cases": case_rows,
         "case_count": cases,
         "tracks": tracks,
-        "weeks": int(request.get("duration_weeks") or 0),
+        "weeks": weeks,
+        "scope_text": scope_text,
         "delivery_text": delivery_text,
         "internal_owner": request.get("internal_owner"),
         "program": program,

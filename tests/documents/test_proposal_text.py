@@ -64,9 +64,11 @@ def test_licenses_have_their_own_section_and_total_apart_from_the_program(
 
     program_total = _formatted(snapshot, "program", "total")
     license_total = _formatted(snapshot, "licenses", "total")
-    assert f"Total del programa {program_total}" in investment
+    assert "Total del programa" in investment
+    assert program_total in investment
     assert license_total not in investment
-    assert f"Total licencias {license_total}" in licenses
+    assert "Total licencias" in licenses
+    assert license_total in licenses
     assert program_total not in licenses
 
 
