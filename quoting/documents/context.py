@@ -328,7 +328,7 @@ def build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
                      "Hybrid: remote sessions plus %(num)s on-site visits.", trips),
     }[mode] % {"num": trips}
 
-    people = sum(track["participants"] for track in tracks)
+    people = sum(int(participants.get(role, 0)) for role in ROLES)
     weeks = int(request.get("duration_weeks") or 0)
     scope_text = "; ".join([
         ngettext("%(num)s participant", "%(num)s participants", people) % {"num": people}
