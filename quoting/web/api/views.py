@@ -11,6 +11,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from decimal import InvalidOperation
 from typing import Any
 
 from flask import Response, current_app, jsonify, request, stream_with_context
@@ -65,6 +66,10 @@ def revision_pdf(number: str, revision: int) -> Response:
                        f"revision {revision}: a PDF is archived when the revision is "
                        f"rendered for sending", "revision")
     snapshot = services.revision_snapshot(session, quote.number, revision)
+    if stored.sent_at is not None:
+        # The hash is recorded for the document as sent; a later acceptance or expiry
+        # changes the snapshot's status, not the document that was archived.
+        snapshot["status"] = "sent"
     pdf = _archived_pdf(snapshot)
     from quoting.documents import pdf_sha256
 
@@ -81,11 +86,21 @@ def revision_pdf(number: str, revision: int) -> Response:
 
 
 def _archived_pdf(snapshot: dict[str, Any]) -> bytes:
+    """The revision's PDF from the content-addressed cache (rendered once, the same
+    bytes every time). Like the sales desk, a revision whose exchange rate was
+    never imported is rendered without that rate, so both give the same document."""
     try:
         from quoting.documents import cached_proposal
     except ImportError:  # pragma: no cover - the documents package ships with the app
         raise ApiError(503, "pdf_unavailable", "PDF rendering is not installed") from None
-    return cached_proposal(snapshot)
+    try:
+        return cached_proposal(snapshot)
+    except (InvalidOperation, ValueError, TypeError):
+        rates = snapshot.get("exchange_rates") or []
+        known = [rate for rate in rates if rate.get("rate") is not None]
+        if len(known) == len(rates):
+            raise
+        return cached_proposal({**snapshot, "exchange_rates": known})
 
 
 def summary() -> Response:
