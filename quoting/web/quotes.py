@@ -478,9 +478,13 @@ def pdf(number: str) -> Response:
         snapshot = services.revision_snapshot(session, quote.number, revision)
     except NotFound:
         abort(404, description=_("This quote has no revision %(revision)s.", revision=revision))
+    if snapshot.get("sent_at"):
+        # A sent revision is always the document as sent (a later acceptance or expiry
+        # does not change it), the same bytes the finance API archives.
+        snapshot["status"] = "sent"
     body = _render_pdf(documents.render_proposal, snapshot)
-    if snapshot.get("sent_at") and snapshot.get("status") == "sent":
-        # The document as sent: keep its fingerprint with the revision.
+    if snapshot.get("sent_at"):
+        # Keep the fingerprint of the document as sent with the revision.
         try:
             services.record_pdf_sha256(session, quote.number, revision,
                                        hashlib.sha256(body).hexdigest())

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from collections.abc import Callable
 
 from flask.testing import FlaskClient
 from pypdf import PdfReader
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from quoting import services
 from quoting.store.models import Quote
 from tests.web.conftest import FINANCE, OTHER_SALES, form_data
 
@@ -124,3 +128,16 @@ def test_the_pdf_downloads_as_an_attachment_with_the_quote_in_its_text(
     inline = signed_in.get(f"/quotes/{quote.number}/pdf?revision=1")
     assert inline.headers["Content-Disposition"].startswith("inline;")
     assert signed_in.get(f"/quotes/{quote.number}/pdf?revision=7").status_code == 404
+
+
+def test_a_sent_revision_keeps_the_same_pdf_after_acceptance_and_its_fingerprint_is_recorded(
+        signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine) -> None:
+    quote = make_quote("CL")
+    signed_in.post(f"/quotes/{quote.number}/do/send")
+    as_sent = signed_in.get(f"/quotes/{quote.number}/pdf").data
+    signed_in.post(f"/quotes/{quote.number}/do/accept")
+    after_acceptance = signed_in.get(f"/quotes/{quote.number}/pdf").data
+    assert after_acceptance == as_sent
+    with Session(engine) as session:
+        stored = services.get_quote(session, quote.number).revisions[0]
+        assert stored.pdf_sha256 == hashlib.sha256(as_sent).hexdigest()
