@@ -155,12 +155,15 @@ def authenticate(session: Session, secret: str | None, *, now: datetime | None =
     if not secret or not secret.startswith(TOKEN_PREFIX):
         raise AuthenticationFailed("send a valid API token as 'Authorization: Bearer <token>'")
     digest = hash_token(secret)
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest)
-                           .options(selectinload(ApiToken.user)))
-    if (token is None or not hmac.compare_digest(token.token_hash, digest)
-            or token_state(token, now) != "active" or not token.user.active):
+    found = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                            .where(ApiToken.token_hash == digest)).first()
+    if found is None:
         raise AuthenticationFailed("the API token is unknown, expired or revoked")
-    return Principal(token.id, token.name, token.user_id, token.user.email, token.scope_set)
+    token, holder = found
+    if (not hmac.compare_digest(token.token_hash, digest)
+            or token_state(token, now) != "active" or not holder.active):
+        raise AuthenticationFailed("the API token is unknown, expired or revoked")
+    return Principal(token.id, token.name, token.user_id, holder.email, token.scope_set)
 
 
 def require_scope(principal: Principal, scope: str) -> None:

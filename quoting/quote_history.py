@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -83,18 +84,33 @@ class HistoryPage:
     next_cursor: str | None
 
 
-def _row_columns() -> list[Any]:
-    priced = QuoteRevision.priced
+SECTION_AMOUNTS = (("program", "net"), ("program", "tax"), ("licenses", "net"),
+                   ("licenses", "tax"))
+
+
+def _section_amounts(dialect: str) -> list[Any]:
+    """Net and tax of both sections, from the priced JSON (only totals have columns).
+    SQLite reads all four in one json_extract (one parse of the document per row)."""
+    if dialect == "sqlite":
+        paths = [f"$.{section}.{name}" for section, name in SECTION_AMOUNTS]
+        return [func.json_extract(QuoteRevision.priced, *paths).label("amounts")]
+    return [QuoteRevision.priced[path].as_string() for path in SECTION_AMOUNTS]
+
+
+def _row_columns(dialect: str) -> list[Any]:
     return [
         Quote.id, Quote.number, Quote.market, Quote.status, Quote.current_revision,
         Quote.quote_date, Quote.valid_until, Quote.created_at, Quote.updated_at,
         Client.legal_name, Client.tax_id, Client.country, User.email, User.name,
         QuoteRevision.rules_version, QuoteRevision.language, QuoteRevision.sent_at,
         QuoteRevision.program_currency, QuoteRevision.program_total_minor,
-        priced[("program", "net")].as_string(), priced[("program", "tax")].as_string(),
         QuoteRevision.license_currency, QuoteRevision.license_total_minor,
-        priced[("licenses", "net")].as_string(), priced[("licenses", "tax")].as_string(),
+        *_section_amounts(dialect),
     ]
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def _base(columns: list[Any]) -> Select[Any]:
@@ -172,8 +188,11 @@ def _ordered(statement: Select[Any], sort: SortKey, after: tuple[Any, int] | Non
 def _row_dict(row: Any) -> dict[str, Any]:
     (_id, number, market, status, current_revision, quote_date, valid_until, created_at,
      updated_at, legal_name, tax_id, country, email, owner_name, rules_version, language,
-     sent_at, program_currency, program_total_minor, program_net, program_tax,
-     license_currency, license_total_minor, license_net, license_tax) = row
+     sent_at, program_currency, program_total_minor, license_currency, license_total_minor,
+     *amounts) = row
+    if len(amounts) == 1:
+        amounts = json.loads(amounts[0])
+    program_net, program_tax, license_net, license_tax = amounts
     return {
         "number": number,
         "market": market,
@@ -252,7 +271,8 @@ def list_history(session: Session, filters: HistoryFilter, *,
                  cursor: str | None = None) -> HistoryPage:
     """One page in a stable order (the sort key, then the quote's id as tie-breaker)."""
     after = decode_cursor(cursor, sort) if cursor else None
-    statement = _ordered(_apply(_base(_row_columns()), filters), sort, after)
+    statement = _ordered(_apply(_base(_row_columns(_dialect(session))), filters), sort,
+                         after)
     rows = session.execute(statement.limit(limit + 1)).all()
     next_cursor = None
     if len(rows) > limit:
@@ -267,7 +287,8 @@ def iter_history(session: Session, filters: HistoryFilter, *,
     """Every matching row, fetched in keyset batches: memory stays flat whatever the
     count, and each batch is its own short read (no transaction held for the whole
     export, which on SQLite would hold the write lock)."""
-    statement = _apply(_base(_row_columns()), filters)  # refuses bad filters now, not mid-way
+    # Built now, so bad filters are refused before anything is streamed.
+    statement = _apply(_base(_row_columns(_dialect(session))), filters)
 
     size = batch or EXPORT_BATCH
 
@@ -441,27 +462,46 @@ class _Rate:
     inverted: bool
 
 
-def _find_rate(session: Session, source_currency: str, target: str, on: date
-               ) -> _Rate | None:
-    for base, quote_currency, inverted in ((source_currency, target, False),
-                                           (target, source_currency, True)):
-        found = session.scalars(
-            select(ExchangeRate).where(
-                ExchangeRate.base_currency == base, ExchangeRate.quote_currency == quote_currency,
-                ExchangeRate.rate_date <= on,
-            ).order_by(ExchangeRate.rate_date.desc()).limit(1)
-        ).first()
-        if found is not None:
-            value = Decimal(found.rate)
-            factor = (Decimal(1) / value) if inverted else value
-            return _Rate(factor, found.pair, found.rate, found.source, found.rate_date,
-                         inverted)
-    return None
+class _RateBook:
+    """Every stored rate between the report's currencies and the target, read once;
+    the rate in force on a day is the latest published on or before it."""
+
+    def __init__(self, session: Session, currencies: set[str], target: str) -> None:
+        self._by_pair: dict[tuple[str, str], list[ExchangeRate]] = defaultdict(list)
+        others = sorted(currencies - {target})
+        if not others:
+            return
+        for rate in session.scalars(select(ExchangeRate).where(
+                ((ExchangeRate.base_currency.in_(others))
+                 & (ExchangeRate.quote_currency == target))
+                | ((ExchangeRate.base_currency == target)
+                   & (ExchangeRate.quote_currency.in_(others))))
+                .order_by(ExchangeRate.rate_date)):
+            self._by_pair[(rate.base_currency, rate.quote_currency)].append(rate)
+
+    def _latest(self, base: str, quote_currency: str, on: date) -> ExchangeRate | None:
+        rates = self._by_pair.get((base, quote_currency), [])
+        index = bisect_right([r.rate_date for r in rates], on)
+        return rates[index - 1] if index else None
+
+    def find(self, source_currency: str, target: str, on: date) -> _Rate | None:
+        """A direct pair multiplies; the reverse pair divides; nothing else is tried."""
+        for base, quote_currency, inverted in ((source_currency, target, False),
+                                               (target, source_currency, True)):
+            found = self._latest(base, quote_currency, on)
+            if found is not None:
+                value = Decimal(found.rate)
+                factor = (Decimal(1) / value) if inverted else value
+                return _Rate(factor, found.pair, found.rate, found.source, found.rate_date,
+                             inverted)
+        return None
 
 
 def _converted(session: Session, groups: list[_Group], target: str, today: date
                ) -> dict[str, Any]:
     rates: dict[tuple[str, str], _Rate | None] = {}
+    book = _RateBook(session, {g.program_currency for g in groups}
+                     | {g.license_currency for g in groups}, target)
     totals: dict[str, dict[str, Decimal]] = {
         "by_market": defaultdict(Decimal), "by_status": defaultdict(Decimal),
         "by_month": defaultdict(Decimal),
@@ -478,8 +518,7 @@ def _converted(session: Session, groups: list[_Group], target: str, today: date
             else:
                 key = (currency, g.month)
                 if key not in rates:
-                    rates[key] = _find_rate(session, currency, target,
-                                            _month_end(g.month, today))
+                    rates[key] = book.find(currency, target, _month_end(g.month, today))
                 rate = rates[key]
                 if rate is None:
                     unconverted[(currency, g.month, section)] += amount
