@@ -258,7 +258,12 @@ def _revision(quote: Quote, number: int, request: QuoteRequest, priced: PricedQu
 
 
 def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return _insert_for(session.get_bind().dialect.name)
+
+
+def _insert_for(dialect_name: str) -> Any:
+    """INSERT with ON CONFLICT for the dialect (both speak it, through different classes)."""
+    return pg_insert if dialect_name == "postgresql" else sqlite_insert
 
 
 def _next_sequence(session: Session, market: str, year: int) -> int:
