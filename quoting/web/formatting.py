@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from quoting.i18n import currency_symbols, format_locale, format_long_date, format_money
 from quoting.money import Money
+from quoting.taxid import display_tax_id
 from quoting.web.text import _, ngettext
 
 STATUS_LABELS = {
@@ -144,7 +145,8 @@ def describe_line(line: dict[str, Any], product_names: dict[str, str]) -> str:
     return str(line.get("description", code))
 
 
-def breakdown(priced: dict[str, Any], product_names: dict[str, str]) -> dict[str, Any]:
+def breakdown(priced: dict[str, Any], product_names: dict[str, str],
+              tax_labels: dict[str, str] | None = None) -> dict[str, Any]:
     """The priced quote (PricedQuote.to_dict(), live or stored) ready to show:
     program and licenses apart, each line with the rule behind it."""
     market = str(priced["market"])
@@ -174,7 +176,7 @@ def breakdown(priced: dict[str, Any], product_names: dict[str, str]) -> dict[str
             "discount": fmt(data["discount"]),
             "net": fmt(data["net"]),
             "taxes": [{
-                "label": tax["label"],
+                "label": (tax_labels or {}).get(tax["category"], tax["label"]),
                 "category": CATEGORY_NAMES.get(tax["category"], tax["category"]),
                 "base": fmt(tax["base"]),
                 "amount": fmt(tax["amount"]),
@@ -198,6 +200,14 @@ def breakdown(priced: dict[str, Any], product_names: dict[str, str]) -> dict[str
     }
 
 
+def tax_id(compact: str, market: str) -> str:
+    """A stored (compact) tax ID as people write it: 76.086.428-5, 20-26756539-3."""
+    try:
+        return display_tax_id(market, compact)
+    except (KeyError, ValueError):
+        return compact
+
+
 def install_filters(app: Flask) -> None:
     app.jinja_env.filters["status_label"] = lambda s: STATUS_LABELS.get(s, s)
     app.jinja_env.filters["market_name"] = lambda m: MARKET_NAMES.get(m, m)
@@ -206,6 +216,7 @@ def install_filters(app: Flask) -> None:
     app.jinja_env.filters["date_time"] = date_time
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["tax_id"] = tax_id
     app.jinja_env.globals.update(
         STATUS_LABELS=STATUS_LABELS, MARKET_NAMES=MARKET_NAMES, ROLE_NAMES=ROLE_NAMES,
         DELIVERY_NAMES=DELIVERY_NAMES, LANGUAGE_NAMES=LANGUAGE_NAMES,

@@ -26,6 +26,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -94,6 +95,15 @@ def _product_names(rules: RulesVersion | None) -> dict[str, str]:
     return names
 
 
+def _tax_labels(rules: RulesVersion | None) -> dict[str, str]:
+    """The market's tax labels in the interface language ("IVA 19%", "VAT (IVA) 19%")."""
+    if rules is None:
+        return {}
+    language = str(get_locale() or "es")[:2]
+    return {category.value: treatment.label.get(language)
+            for category, treatment in rules.tax.items()}
+
+
 def _price(form: QuoteForm) -> tuple[dict[str, Any] | None, dict[str, str]]:
     """The live breakdown for the form as typed, or the problems beside their fields."""
     request_data = form.to_request()
@@ -111,7 +121,8 @@ def _price(form: QuoteForm) -> tuple[dict[str, Any] | None, dict[str, str]]:
         return None, field_errors(exc.problems, form)
     except ValueError as exc:  # anything else the core refuses: shown, never a 500
         return None, {"form": str(exc)}
-    return breakdown(priced.to_dict(), _product_names(_rules(priced.market))), {}
+    rules = _rules(priced.market)
+    return breakdown(priced.to_dict(), _product_names(rules), _tax_labels(rules)), {}
 
 
 def _form_page_context(form: QuoteForm, errors: dict[str, str],
@@ -359,7 +370,7 @@ def show(number: str) -> str:
         rules = services.default_rulebook().by_version(current["rules_version"])
     return render_template(
         "quotes/show.html", quote=quote, view=view, current=current,
-        breakdown=breakdown(current["priced"], _product_names(rules)),
+        breakdown=breakdown(current["priced"], _product_names(rules), _tax_labels(rules)),
         events=services.quote_events(session, quote.number), can_edit=_can_edit(quote),
         is_manager=signed_in().role in services.MANAGERS, editable=quote.status in EDITABLE,
         locale=market_locale(quote.market),
