@@ -280,13 +280,20 @@ def page_label_css(words: Words) -> str:
 def build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
     """Everything the proposal template needs, formatted and worded."""
     try:
-        priced = snapshot["priced"]
-        request = snapshot["request"]
-        market = str(priced["market"])
-        language = str(priced.get("language") or request.get("language") or "es")
-        rules = rulebook().by_version(str(priced["rules_version"]))
-    except (KeyError, TypeError, LookupError) as exc:
-        raise SnapshotError(f"the snapshot cannot be rendered: {exc}") from None
+        return _build_context(snapshot)
+    except SnapshotError:
+        raise
+    except (KeyError, TypeError, ValueError, LookupError, AttributeError) as exc:
+        raise SnapshotError(
+            f"the snapshot cannot be rendered: {type(exc).__name__}: {exc}") from None
+
+
+def _build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    priced = snapshot["priced"]
+    request = snapshot["request"]
+    market = str(priced["market"])
+    language = str(priced.get("language") or request.get("language") or "es")
+    rules = rulebook().by_version(str(priced["rules_version"]))
     words = words_for(language, market)
     _ = words.gettext
     ngettext = words.ngettext

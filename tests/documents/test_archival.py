@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from quoting.documents import PdfCache, cached_proposal, pdf_sha256, render_proposal
+from quoting.documents import (
+    PdfCache,
+    SnapshotError,
+    cached_proposal,
+    pdf_sha256,
+    render_proposal,
+)
 from quoting.documents import cache as cache_module
 from tests.documents.conftest import SnapshotFactory, rendered
 
@@ -123,3 +129,13 @@ def test_the_cache_keys_on_content(snapshot_for: SnapshotFactory) -> None:
     assert cache_module.snapshot_key(snapshot) == cache_module.snapshot_key(reordered)
     assert cache_module.snapshot_key(snapshot) != cache_module.snapshot_key(
         {**snapshot, "revision": 9})
+
+
+def test_a_snapshot_without_what_the_proposal_needs_is_refused(
+        snapshot_for: SnapshotFactory) -> None:
+    snapshot = snapshot_for("MX")
+    with pytest.raises(SnapshotError, match="market"):
+        render_proposal({**snapshot, "priced": {}})
+    unknown_rules = {**snapshot, "priced": {**snapshot["priced"], "rules_version": "MX-1999-01"}}
+    with pytest.raises(SnapshotError, match="MX-1999-01"):
+        render_proposal(unknown_rules)
