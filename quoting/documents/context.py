@@ -225,6 +225,15 @@ def _section(data: Mapping[str, Any], money: Callable[[str, str], str], words: W
     }
 
 
+def _format_rate(value: str, locale: str) -> str:
+    """An exchange rate with exactly the digits it was recorded with."""
+    rate = Decimal(value)
+    exponent = rate.as_tuple().exponent
+    digits = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    pattern = "#,##0." + "0" * digits if digits else "#,##0"
+    return format_decimal(rate, format=pattern, locale=locale, decimal_quantization=False)
+
+
 def _date(value: str) -> dt.date:
     return dt.date.fromisoformat(value)
 
@@ -353,8 +362,7 @@ def _build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
 
     exchange_rates = [
         {"pair": str(rate.get("pair", "")),
-         "rate": format_decimal(Decimal(str(rate.get("rate", "0"))), locale=number_locale,
-                                decimal_quantization=False),
+         "rate": _format_rate(str(rate.get("rate", "0")), number_locale),
          "source": str(rate.get("source", "")),
          "date": format_long_date(_date(str(rate["date"])), word_locale) if rate.get("date")
          else ""}
