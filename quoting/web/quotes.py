@@ -469,10 +469,37 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
     return {prefix: "" if value is None else str(value)}
 
 
+def _field_label(key: str) -> str:
+    """A request field's name as the form shows it ("licenses.2.seats" -> "License 2: seats")."""
+    parts = key.split(".")
+    labels = {
+        "market": _l("Market"), "currency": _l("Program currency"),
+        "language": _l("Proposal language"), "date": _l("Date"),
+        "client.name": _l("Legal name"), "client.tax_id": _l("Tax ID"),
+        "client.contact": _l("Contact person"), "client.email": _l("Contact email"),
+        "participants.technical": _l("Technical"), "participants.business": _l("Business"),
+        "participants.leadership": _l("Leadership"), "duration_weeks": _l("Weeks"),
+        "discovery_areas": _l("Discovery areas"), "cases": _l("Client cases"),
+        "delivery.mode": _l("Delivery"), "delivery.trips": _l("Trips"),
+        "discount_percent": _l("Discount %"), "valid_days": _l("Valid for (days)"),
+        "context": _l("Client context"), "internal_owner": _l("Client's internal owner"),
+    }
+    if key in labels:
+        return str(labels[key])
+    if parts[0] == "licenses" and len(parts) == 3:
+        part = {"product": _("Product"), "seats": _("Seats"), "months": _("Months")}
+        return _("License line %(num)s: %(part)s", num=parts[1],
+                 part=part.get(parts[2], parts[2]))
+    if parts[0] == "case_descriptions" and len(parts) == 2:
+        return _("Case %(num)s", num=parts[1])
+    return key
+
+
 def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, str]]:
     """Every request field whose value differs between two revisions."""
     old, new = _flatten(before), _flatten(after)
-    return [{"field": key, "before": old.get(key, ""), "after": new.get(key, "")}
+    return [{"field": key, "label": _field_label(key), "before": old.get(key, ""),
+             "after": new.get(key, "")}
             for key in sorted(set(old) | set(new)) if old.get(key, "") != new.get(key, "")]
 
 

@@ -72,7 +72,7 @@ def test_a_mexican_quote_with_licenses_goes_from_nothing_to_a_sent_pdf_and_a_sec
     expect(page.locator("h1 .badge")).to_have_text("Borrador")
 
     page.get_by_role("button", name="Comparar").click()
-    expect(page.locator("td.mono", has_text="participants.business")).to_be_visible()
+    expect(page.locator("td", has_text="participants.business")).to_be_visible()
     assert not page.console_problems  # type: ignore[attr-defined]
 
 
