@@ -83,3 +83,18 @@ def test_the_roles_decide_what_the_top_bar_shows(
         sign_in: Callable[..., FlaskClient], app: Flask) -> None:
     client = sign_in(FINANCE)
     assert "finanzas" in client.get("/").get_data(as_text=True)
+
+
+def test_live_pricing_after_the_session_ended_sends_the_whole_page_to_sign_in(
+        client: FlaskClient) -> None:
+    response = client.post("/quotes/form/price", data={"market": "MX"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login"
+
+
+def test_the_language_can_be_switched_on_the_sign_in_page(client: FlaskClient) -> None:
+    client.post("/language", data={"language": "en", "next": "/login"})
+    assert "Sign in" in client.get("/login").get_data(as_text=True)
+    client.post("/language", data={"language": "xx", "next": "/login"})
+    assert "Sign in" in client.get("/login").get_data(as_text=True)
