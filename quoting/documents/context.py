@@ -48,28 +48,36 @@ def rulebook() -> RuleBook:
     return load_rulebook()
 
 
+def _catalogue(folder: Path, domain: str) -> Translations | None:
+    """A compiled catalogue: the .mo if current, else its .po compiled in memory."""
+    po, mo = folder / f"{domain}.po", folder / f"{domain}.mo"
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with mo.open("rb") as handle:
+            return Translations(handle, domain=domain)
+    if not po.exists():
+        return None
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=folder.parent.name)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain=domain)
+
+
 @cache
 def translations(language: str, market: str) -> NullTranslations:
-    """Catalogue for the language, with the market's regional Spanish first if one exists.
-
-    Reads the compiled .mo (`pybabel compile -d locales`); where it is missing or
-    older than its .po, compiles the .po in memory so a fresh checkout still
-    prints the right words.
-    """
-    for name in (text_locale(market, language), language):
-        folder = LOCALES_DIR / name / "LC_MESSAGES"
-        po, mo = folder / "messages.po", folder / "messages.mo"
-        if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
-            with mo.open("rb") as handle:
-                return Translations(handle, domain="messages")
-        if po.exists():
-            with po.open("rb") as handle:
-                catalog = read_po(handle, locale=name)
-            buffer = io.BytesIO()
-            write_mo(buffer, catalog)
-            buffer.seek(0)
-            return Translations(buffer, domain="messages")
-    return NullTranslations()
+    """The language's catalogue (locales/<lang>/messages), behind the market's regional
+    wording where one exists (locales/es_AR/regional: "relevamiento", "planillas")."""
+    base: NullTranslations = (
+        _catalogue(LOCALES_DIR / language / "LC_MESSAGES", "messages") or NullTranslations())
+    regional_locale = text_locale(market, language)
+    if regional_locale == language:
+        return base
+    regional = _catalogue(LOCALES_DIR / regional_locale / "LC_MESSAGES", "regional")
+    if regional is None:
+        return base
+    regional.add_fallback(base)
+    return regional
 
 
 @dataclass(frozen=True, slots=True)

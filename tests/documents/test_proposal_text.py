@@ -102,9 +102,10 @@ def test_dates_are_long_form_in_the_document_language(
 
 
 @pytest.mark.parametrize(("market", "language", "words"), [
-    ("MX", "es", ["Cotización", "Plan de relevamiento", "Aceptación", "más IVA 16%"]),
+    ("MX", "es", ["Cotización", "Plan de diagnóstico", "hojas de cálculo", "Aceptación",
+                "más IVA 16%"]),
     ("PE", "es", ["Cotización", "más IGV 18%", "detracción"]),
-    ("AR", "es", ["Presupuesto", "CUIT", "más IVA 21%"]),
+    ("AR", "es", ["Presupuesto", "CUIT", "más IVA 21%", "Plan de relevamiento", "planillas"]),
     ("ES", "es", ["Presupuesto", "NIF", "60 días"]),
     ("CL", "es", ["Cotización", "RUT", "Exento de IVA", "art. 13"]),
     ("MX", "en", ["Quotation", "Discovery plan", "Acceptance", "plus VAT (IVA) 16%"]),
