@@ -98,6 +98,10 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
         codes += [409, 503]
     for code in sorted(codes):
         responses[str(code)] = _error(ERRORS[code])
+    if "429" in responses:
+        responses["429"]["headers"] = {"Retry-After": {
+            "description": "Seconds to wait.", "required": True,
+            "schema": {"type": "integer", "minimum": 1}}}
     operation: dict[str, Any] = {
         "operationId": endpoint.name,
         "summary": endpoint.summary,
