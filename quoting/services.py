@@ -27,7 +27,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from quoting.errors import FieldProblem, QuoteInputError
 from quoting.i18n import market_today
@@ -447,8 +447,9 @@ def _require_editor(user: User, quote: Quote, verb: str) -> None:
 def get_quote(session: Session, number: str) -> Quote:
     quote = session.scalars(
         select(Quote).where(Quote.number == number.strip().upper())
-        .options(selectinload(Quote.revisions), selectinload(Quote.client),
-                 selectinload(Quote.owner))
+        # Client and owner in the same query; the revisions in one more.
+        .options(joinedload(Quote.client), joinedload(Quote.owner),
+                 selectinload(Quote.revisions).joinedload(QuoteRevision.author))
     ).one_or_none()
     if quote is None:
         raise NotFound(f"no quote numbered {number}")
