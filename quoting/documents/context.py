@@ -370,7 +370,8 @@ def _build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
 
     exchange_rates = [
         {"pair": str(rate.get("pair", "")),
-         "rate": _format_rate(str(rate.get("rate", "0")), number_locale),
+         "rate": (_format_rate(str(rate["rate"]), number_locale)
+                  if rate.get("rate") not in (None, "") else None),
          "source": str(rate.get("source", "")),
          "date": format_long_date(_date(str(rate["date"])), word_locale) if rate.get("date")
          else ""}
@@ -400,6 +401,7 @@ def _build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
         "revision": revision,
         "status": status,
         "is_draft": status == "draft" or not snapshot.get("number"),
+        "is_superseded": status == "superseded",
         "date": format_long_date(quote_date, word_locale),
         "valid_until": format_long_date(valid_until, word_locale),
         "valid_days": (valid_until - quote_date).days,

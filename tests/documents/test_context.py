@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from quoting.documents import proposal_html
 from quoting.documents.context import build_context, css_string, page_label_css, words_for
 from tests.documents.conftest import SnapshotFactory
 
@@ -67,3 +68,18 @@ def test_css_strings_cannot_break_out_of_the_stylesheet() -> None:
     text = css_string('a"</style><script>')
     assert '"' not in text[1:-1]
     assert "<" not in text
+
+
+def test_an_exchange_rate_never_recorded_is_worded_not_a_crash(
+        snapshot_for: SnapshotFactory) -> None:
+    snapshot = snapshot_for("MX")
+    snapshot["exchange_rates"] = [{"pair": "USD/MXN", "rate": None, "source": "Banxico FIX",
+                                   "date": None}]
+    assert build_context(snapshot)["exchange_rates"] == [
+        {"pair": "USD/MXN", "rate": None, "source": "Banxico FIX", "date": ""}]
+    assert "tipo de cambio aún no registrado" in proposal_html(snapshot)
+
+
+def test_a_superseded_revision_says_so(snapshot_for: SnapshotFactory) -> None:
+    snapshot = {**snapshot_for("MX"), "status": "superseded"}
+    assert "Reemplazada por una revisión posterior" in proposal_html(snapshot)
