@@ -97,6 +97,7 @@ def _environment(renderer: _Renderer, language: str, market: str) -> jinja2.Envi
             extensions=["jinja2.ext.i18n"],
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # templates ship with the code: no stat() per render
         )
         words = words_for(language, market)
         env.install_gettext_callables(  # type: ignore[attr-defined]
