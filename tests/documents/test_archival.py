@@ -119,7 +119,7 @@ def test_the_cache_renders_once_and_then_serves_the_file(
     elapsed = time.perf_counter() - started
     assert first == second
     assert calls == [1]
-    assert elapsed < 0.05
+    assert elapsed < 0.5  # typically well under 1 ms; generous for a loaded CI machine
     assert len(list((tmp_path / "pdf-cache").rglob("*.pdf"))) == 1
 
 
