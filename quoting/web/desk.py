@@ -51,7 +51,9 @@ def register(app: Flask) -> None:
         "BABEL_TRANSLATION_DIRECTORIES": str(REPO_ROOT / "locales"),
         # Checked in `_guard` below, so that /api/ is never asked for a token.
         "WTF_CSRF_CHECK_DEFAULT": False,
-        "WTF_CSRF_TIME_LIMIT": 8 * 3600,  # a working day on one open form
+        # The token lives as long as the signed-in session: a form left open during a
+        # long call must still save, not lose what was typed.
+        "WTF_CSRF_TIME_LIMIT": None,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
