@@ -135,15 +135,18 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _base(columns: list[Any]) -> Select[Any]:
-    return (
+def _base(columns: list[Any], *, client: bool = True, owner: bool = True) -> Select[Any]:
+    statement = (
         select(*columns)
         .select_from(Quote)
         .join(QuoteRevision, (QuoteRevision.quote_id == Quote.id)
               & (QuoteRevision.revision == Quote.current_revision))
-        .join(Client, Client.id == Quote.client_id)
-        .join(User, User.id == Quote.owner_id)
     )
+    if client:
+        statement = statement.join(Client, Client.id == Quote.client_id)
+    if owner:
+        statement = statement.join(User, User.id == Quote.owner_id)
+    return statement
 
 
 def _apply(statement: Select[Any], filters: HistoryFilter) -> Select[Any]:
@@ -397,12 +400,16 @@ class _Group:
 def _groups(session: Session, filters: HistoryFilter) -> list[_Group]:
     year = extract("year", Quote.quote_date)
     month = extract("month", Quote.quote_date)
-    statement = _apply(_base([
+    # Clients and owners are joined only when a filter needs them.
+    columns = [
         Quote.market, Quote.status, year, month, QuoteRevision.program_currency,
         QuoteRevision.license_currency, func.count(Quote.id),
         func.sum(QuoteRevision.program_total_minor), func.sum(QuoteRevision.license_total_minor),
-    ]), filters).group_by(Quote.market, Quote.status, year, month,
-                          QuoteRevision.program_currency, QuoteRevision.license_currency)
+    ]
+    base = _base(columns, client=bool(filters.client_tax_id), owner=bool(filters.owner_email))
+    statement = _apply(base, filters).group_by(
+        Quote.market, Quote.status, year, month, QuoteRevision.program_currency,
+        QuoteRevision.license_currency)
     groups = []
     for (market, status, y, m, program_currency, license_currency, count, program,
          licenses) in session.execute(statement):

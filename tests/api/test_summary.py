@@ -79,3 +79,14 @@ def test_converting_to_an_unknown_currency_is_a_400(client: FlaskClient,
     response = client.get(f"{SUMMARY}?convert_to=BTC", headers=auth)
     assert response.status_code == 400
     assert response.get_json()["error"]["field"] == "convert_to"
+
+
+def test_the_summary_filters_by_client_and_owner_too(client: FlaskClient, auth: dict[str, str],
+                                                     make_quote: Callable[..., Quote]) -> None:
+    make_quote("MX")
+    make_quote("AR")
+    by_client = client.get(f"{SUMMARY}?client_tax_id=GODE561231GR8", headers=auth).get_json()
+    assert [b["key"] for b in by_client["by_market"]] == ["MX"]
+    by_owner = client.get(f"{SUMMARY}?owner=sales@example.com", headers=auth).get_json()
+    assert by_owner["count"] == 2
+    assert client.get(f"{SUMMARY}?owner=x@example.com", headers=auth).get_json()["count"] == 0
