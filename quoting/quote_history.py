@@ -469,9 +469,9 @@ def summary(session: Session, filters: HistoryFilter, *, convert_to: str | None 
 
 
 def _clean(bucket: dict[str, Any]) -> dict[str, Any]:
-    # Zero entries appear where a currency only carried the other section.
+    # By currency, a quote adds a zero to the section whose currency is another one.
     for key in ("program_totals", "license_totals"):
-        bucket[key] = [m for m in bucket[key] if Decimal(m["amount"]) != 0] or bucket[key][:0]
+        bucket[key] = [m for m in bucket[key] if Decimal(m["amount"]) != 0]
     return bucket
 
 
