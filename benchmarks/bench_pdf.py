@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from quoting.documents import (  # noqa: E402
     render_proposal,
 )
 from quoting.documents.render import ASSETS_DIR  # noqa: E402
-from quoting.rules import load_rulebook  # noqa: E402
+from quoting.rules import RuleBook, load_rulebook  # noqa: E402
 from quoting.scope import parse_request  # noqa: E402
 from quoting.service_pricing import price_request  # noqa: E402
 
@@ -45,14 +46,25 @@ RENDERS = int(os.environ.get("RENDERS", "300"))
 PER_WORKER = int(os.environ.get("PER_WORKER", "10"))
 
 
+@cache
+def _standard_request() -> dict[str, Any]:
+    raw: dict[str, Any] = json.loads((ROOT / "examples" / "mx.json").read_text("utf-8"))
+    return raw
+
+
+@cache
+def _rulebook() -> RuleBook:
+    return load_rulebook()
+
+
 def standard_snapshot(revision: int = 1) -> dict[str, Any]:
-    raw = json.loads((ROOT / "examples" / "mx.json").read_text("utf-8"))
+    raw = dict(_standard_request())
     raw["case_descriptions"] = ["Propuesta comercial que hoy toma tres horas",
                                 "Reporte semanal de ventas armado a mano",
                                 "Consultas internas sobre políticas de compras"][:raw["cases"]]
     raw["internal_owner"] = "Ana Gómez, Dirección de Operaciones"
     request = parse_request(raw)
-    priced = price_request(request, load_rulebook())
+    priced = price_request(request, _rulebook())
     snapshot = draft_snapshot(request, priced, number="MX-2026-0042", revision=revision)
     snapshot["created_at"] = "2026-11-25T14:30:00-06:00"
     return snapshot
@@ -142,7 +154,8 @@ def main() -> None:
             marks[index] = rss_mib()
     print(f"memory (RSS) over {RENDERS} renders  : start {start_rss:.0f} MiB, "
           + ", ".join(f"after {n}: {mib:.0f} MiB" for n, mib in marks.items())
-          + f"  (growth after the first: {marks[RENDERS] - marks[1]:+.1f} MiB)")
+          + f"  (growth after the first: {marks[RENDERS] - marks[1]:+.1f} MiB, "
+          f"{(marks[RENDERS] - marks[1]) * 1024 / max(RENDERS - 1, 1):.0f} KiB/render)")
 
     cores = os.cpu_count() or 1
     single = throughput(1, PER_WORKER)
