@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -114,12 +113,9 @@ def test_the_cache_renders_once_and_then_serves_the_file(
     monkeypatch.setattr(cache_module, "render_proposal", counting)
     store = PdfCache(tmp_path / "pdf-cache")
     first = cached_proposal(snapshot, store)
-    started = time.perf_counter()
     second = cached_proposal(snapshot, store)
-    elapsed = time.perf_counter() - started
     assert first == second
-    assert calls == [1]
-    assert elapsed < 0.5  # typically well under 1 ms; generous for a loaded CI machine
+    assert calls == [1]  # served from the file; its speed is benchmarks/bench_pdf.py's to report
     assert len(list((tmp_path / "pdf-cache").rglob("*.pdf"))) == 1
 
 
