@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable
 from datetime import date
-from decimal import InvalidOperation
 from typing import Any
 
 from flask import (
@@ -520,7 +518,7 @@ def pdf(number: str) -> Response:
         # A sent revision is always the document as sent (a later acceptance or expiry
         # does not change it), the same bytes the finance API archives.
         snapshot["status"] = "sent"
-    body = _render_pdf(documents.render_proposal, snapshot)
+    body = documents.cached_proposal(snapshot)  # rendered once per revision, then from disk
     if snapshot.get("sent_at"):
         # Keep the fingerprint of the document as sent with the revision.
         try:
@@ -536,17 +534,3 @@ def pdf(number: str) -> Response:
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-def _render_pdf(render: Callable[[dict[str, Any]], bytes], snapshot: dict[str, Any]) -> bytes:
-    """Render the snapshot; if the renderer trips over an exchange rate that was never
-    imported (stored as rate None), render again without those entries rather than fail.
-    Workaround until the renderer words a missing rate itself."""
-    try:
-        return render(snapshot)
-    except (InvalidOperation, ValueError, TypeError):
-        rates = snapshot.get("exchange_rates") or []
-        known = [rate for rate in rates if rate.get("rate") is not None]
-        if len(known) == len(rates):
-            raise
-        return render({**snapshot, "exchange_rates": known})

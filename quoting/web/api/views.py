@@ -11,7 +11,6 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from decimal import InvalidOperation
 from typing import Any
 
 from flask import Response, current_app, jsonify, request, stream_with_context
@@ -87,20 +86,12 @@ def revision_pdf(number: str, revision: int) -> Response:
 
 def _archived_pdf(snapshot: dict[str, Any]) -> bytes:
     """The revision's PDF from the content-addressed cache (rendered once, the same
-    bytes every time). Like the sales desk, a revision whose exchange rate was
-    never imported is rendered without that rate, so both give the same document."""
+    bytes every time), as the sales desk serves it."""
     try:
         from quoting.documents import cached_proposal
     except ImportError:  # pragma: no cover - the documents package ships with the app
         raise ApiError(503, "pdf_unavailable", "PDF rendering is not installed") from None
-    try:
-        return cached_proposal(snapshot)
-    except (InvalidOperation, ValueError, TypeError):
-        rates = snapshot.get("exchange_rates") or []
-        known = [rate for rate in rates if rate.get("rate") is not None]
-        if len(known) == len(rates):
-            raise
-        return cached_proposal({**snapshot, "exchange_rates": known})
+    return cached_proposal(snapshot)
 
 
 def summary() -> Response:
