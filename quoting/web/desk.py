@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from quoting.store.db import REPO_ROOT
-from quoting.web import auth, quotes
+from quoting.web import auth, quotes, tokens
 from quoting.web.extensions import babel, csrf, login_manager
 from quoting.web.formatting import install_filters
 from quoting.web.text import _
@@ -88,6 +88,7 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(quotes.bp)
+    app.register_blueprint(tokens.bp)
 
 
 def ui_language() -> str:
