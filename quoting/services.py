@@ -532,8 +532,25 @@ def list_quotes(session: Session, filters: QuoteFilter | None = None, *, limit: 
     filters = filters or QuoteFilter()
     if not 1 <= limit <= PAGE_SIZE_LIMIT:
         raise QuoteInputError.single("limit", f"between 1 and {PAGE_SIZE_LIMIT}")
-    # Only the revision's summary columns: its JSON documents are not decoded for a list.
-    statement = (
+    statement = _apply_filters(_summary_query(), filters)
+    if after:
+        cursor_date, cursor_id = _parse_cursor(after)
+        statement = statement.where(tuple_(Quote.quote_date, Quote.id) < (cursor_date, cursor_id))
+    rows = session.execute(
+        statement.order_by(Quote.quote_date.desc(), Quote.id.desc()).limit(limit + 1)
+    ).all()
+    items = _summaries(rows[:limit])
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1][0]
+        next_cursor = f"{last.quote_date.isoformat()}.{last.id}"
+    return QuotePage(items, next_cursor)
+
+
+def _summary_query() -> Select[Quote, str, int, str, int, str, str, str]:
+    """A quote with its current revision's totals, client and owner: only the
+    revision's summary columns, so its JSON documents are not decoded for a list."""
+    return (
         select(Quote, QuoteRevision.program_currency, QuoteRevision.program_total_minor,
                QuoteRevision.license_currency, QuoteRevision.license_total_minor,
                Client.legal_name, Client.tax_id, User.email)
@@ -542,14 +559,10 @@ def list_quotes(session: Session, filters: QuoteFilter | None = None, *, limit: 
         .join(Client, Client.id == Quote.client_id)
         .join(User, User.id == Quote.owner_id)
     )
-    statement = _apply_filters(statement, filters)
-    if after:
-        cursor_date, cursor_id = _parse_cursor(after)
-        statement = statement.where(tuple_(Quote.quote_date, Quote.id) < (cursor_date, cursor_id))
-    rows = session.execute(
-        statement.order_by(Quote.quote_date.desc(), Quote.id.desc()).limit(limit + 1)
-    ).all()
-    items = [
+
+
+def _summaries(rows: Sequence[Any]) -> list[QuoteSummary]:
+    return [
         QuoteSummary(
             number=quote.number, market=quote.market, status=quote.status,
             revision=quote.current_revision, quote_date=quote.quote_date,
@@ -561,13 +574,8 @@ def list_quotes(session: Session, filters: QuoteFilter | None = None, *, limit: 
             created_at=quote.created_at,
         )
         for (quote, program_currency, program_minor, license_currency, license_minor, name,
-             tax_id, email) in rows[:limit]
+             tax_id, email) in rows
     ]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1][0]
-        next_cursor = f"{last.quote_date.isoformat()}.{last.id}"
-    return QuotePage(items, next_cursor)
 
 
 def _apply_filters(statement: SelectT, filters: QuoteFilter) -> SelectT:
@@ -903,14 +911,7 @@ def search_quotes(session: Session, filters: QuoteFilter | None = None, text: st
     if not 1 <= per_page <= PAGE_SIZE_LIMIT:
         raise QuoteInputError.single("per_page", f"between 1 and {PAGE_SIZE_LIMIT}")
     page = max(1, page)
-    base = (
-        select(Quote, QuoteRevision, Client.legal_name, Client.tax_id, User.email)
-        .join(QuoteRevision, (QuoteRevision.quote_id == Quote.id)
-              & (QuoteRevision.revision == Quote.current_revision))
-        .join(Client, Client.id == Quote.client_id)
-        .join(User, User.id == Quote.owner_id)
-    )
-    base = _apply_filters(base, filters)
+    base = _apply_filters(_summary_query(), filters)
     words = text.strip()
     if words:
         like, compact = _search_patterns(words)
@@ -920,18 +921,7 @@ def search_quotes(session: Session, filters: QuoteFilter | None = None, text: st
     rows = session.execute(
         base.order_by(*QUOTE_SORTS[sort]).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    items = [
-        QuoteSummary(
-            number=quote.number, market=quote.market, status=quote.status,
-            revision=quote.current_revision, quote_date=quote.quote_date,
-            valid_until=quote.valid_until, client_name=name, client_tax_id=tax_id,
-            owner_email=email, program_currency=revision.program_currency,
-            program_total=revision.program_total, license_currency=revision.license_currency,
-            license_total=revision.license_total, created_at=quote.created_at,
-        )
-        for quote, revision, name, tax_id, email in rows
-    ]
-    return QuoteSearchPage(items, total, page, per_page)
+    return QuoteSearchPage(_summaries(rows), total, page, per_page)
 
 
 def list_users(session: Session) -> list[User]:
