@@ -7,12 +7,13 @@ currency, subtotal, discount (program only), tax and total.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
-from quoting.money import Money
+from quoting.money import Money, round_half_up, trusted_money
 from quoting.rules import LineCategory, Role, RulesVersion
 from quoting.scope import QuoteRequest, check_against_rules
 
@@ -33,7 +34,7 @@ class PricedLine(NamedTuple):
     amount: Money
     rule: str
     # Values a document needs to word the line in another language.
-    detail: dict[str, str | int]
+    detail: Mapping[str, str | int]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,8 +69,7 @@ class TaxLine(NamedTuple):
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(NamedTuple):
     name: Literal["program", "licenses"]
     currency: str
     lines: tuple[PricedLine, ...]
@@ -95,8 +95,7 @@ class Section:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class PricedQuote:
+class PricedQuote(NamedTuple):
     market: str
     currency: str
     language: str
@@ -130,11 +129,10 @@ def price(request: QuoteRequest, rules: RulesVersion, today: date) -> PricedQuot
     quote_date = request.date or today
     currency = request.currency or rules.default_currency
     table = _price_table(rules, currency)
-    program_lines = _program_lines(request, table)
-    program = _section("program", currency, program_lines, request.discount_percent, rules)
-    license_currency = rules.licenses.currency
-    licenses = _section("licenses", license_currency, _license_lines(request, table),
-                        Decimal(0), rules)
+    program = _section("program", currency, _program_lines(request, table),
+                       request.discount_percent, table.taxes)
+    licenses = _section("licenses", table.license_currency, _license_lines(request, table),
+                        ZERO, table.taxes)
     valid_days = request.valid_days or rules.default_valid_days
     return PricedQuote(
         market=rules.market.value,
@@ -150,9 +148,17 @@ def price(request: QuoteRequest, rules: RulesVersion, today: date) -> PricedQuot
     )
 
 
+# Pricing runs thousands of times per second, so the hot path below builds
+# its records with tuple.__new__ (skipping NamedTuple's keyword handling) and
+# Money with `trusted_money`: every figure comes from a price table whose
+# amounts and currency were validated when the rules were loaded.
+ZERO = Decimal(0)
+_new_record = tuple.__new__
+_NO_DETAIL: Mapping[str, str | int] = MappingProxyType({})
+
+
 class _Tariff(NamedTuple):
-    """One priced item of a price list, ready to multiply: built once per rules
-    version and currency, since pricing runs thousands of times per second."""
+    """One priced item of a price list, ready to multiply."""
 
     code: str
     description: str
@@ -161,28 +167,43 @@ class _Tariff(NamedTuple):
     unit_price: Money
     rule: str
 
-    def line(self, quantity: int, description: str | None = None,
-             detail: dict[str, str | int] | None = None, code: str | None = None) -> PricedLine:
+    def line(self, quantity: int, description: str, detail: Mapping[str, str | int],
+             code: str) -> PricedLine:
         # Unit prices are validated at the currency's precision on load, so a
         # whole quantity times a unit price needs no rounding.
         unit_price = self.unit_price
-        return PricedLine(code or self.code, description or self.description, self.category,
-                          quantity, self.unit, unit_price,
-                          Money(unit_price.amount * quantity, unit_price.currency),
-                          self.rule, detail or {})
+        amount = trusted_money(unit_price.amount * quantity, unit_price.currency)
+        return _new_record(PricedLine, (code, description, self.category, quantity, self.unit,
+                                        unit_price, amount, self.rule, detail))
+
+    def plain_line(self, quantity: int) -> PricedLine:
+        return self.line(quantity, self.description, _NO_DETAIL, self.code)
+
+
+class _TaxTreatment(NamedTuple):
+    rate: Decimal
+    label: str
+    exempt: bool
 
 
 class _PriceTable(NamedTuple):
+    """A rules version's prices in one currency, prepared once: tariffs, the
+    lines that never vary (a track's design, the follow-up) and tax treatments."""
+
     discovery: _Tariff
     cases: _Tariff
-    track_design: dict[str, _Tariff]
-    bands: tuple[tuple[int | None, _Tariff, str], ...]
+    design_lines: dict[str, PricedLine]
+    bands: tuple[tuple[int | None, _Tariff], ...]
+    band_codes: dict[str, tuple[str, ...]]
     track_weeks: _Tariff
     trips: dict[str, _Tariff]
-    follow_up: _Tariff
+    trip_details: dict[str, Mapping[str, str | int]]
+    follow_up_line: PricedLine
     minimum_fee: Money
     minimum_rule: str
     licenses: dict[str, _Tariff]
+    license_currency: str
+    taxes: dict[LineCategory, _TaxTreatment]
 
 
 _TABLES: dict[tuple[int, str], tuple[RulesVersion, _PriceTable]] = {}
@@ -203,32 +224,45 @@ def _price_table(rules: RulesVersion, currency: str) -> _PriceTable:
         return _Tariff(code, description, category, unit, Money(figure, currency),
                        f"{ref}.{rule}")
 
+    design = {
+        role.value: tariff(f"track_design.{role.value}", f"{ROLE_NAMES[role]} track: design",
+                           LineCategory.TRAINING, "track", prices.track_design[role],
+                           f"track_design.{role.value}")
+        for role in Role
+    }
+    trips: dict[str, _Tariff] = {
+        mode: tariff(f"travel.{mode}", f"Travel for {mode} delivery, per trip",
+                     LineCategory.TRAVEL, "trip", figure, f"per_trip.{mode}")
+        for mode, figure in prices.per_trip.items()
+    }
+    bands = tuple(
+        (band.up_to, tariff("participants", "participants", LineCategory.TRAINING,
+                            "participant", band.unit_price, f"participant_bands[{index}]"))
+        for index, band in enumerate(prices.participant_bands)
+    )
+    follow_up = tariff("follow_up", "Adoption measurement at 30, 60 and 90 days",
+                       LineCategory.CONSULTING, "program", prices.follow_up, "follow_up")
     table = _PriceTable(
         discovery=tariff("discovery", "Discovery interviews, per area", LineCategory.CONSULTING,
                          "area", prices.per_discovery_area, "per_discovery_area"),
         cases=tariff("cases", "Client cases turned into working material",
                      LineCategory.CONSULTING, "case", prices.per_case, "per_case"),
-        track_design={
-            role.value: tariff(f"track_design.{role.value}", f"{ROLE_NAMES[role]} track: design",
-                         LineCategory.TRAINING, "track", prices.track_design[role],
-                         f"track_design.{role.value}")
+        design_lines={
+            role: design_tariff.line(1, design_tariff.description,
+                                     MappingProxyType({"role": role}), design_tariff.code)
+            for role, design_tariff in design.items()
+        },
+        bands=bands,
+        band_codes={
+            role.value: tuple(f"participants.{role.value}.{number}"
+                              for number in range(1, len(bands) + 1))
             for role in Role
         },
-        bands=tuple(
-            (band.up_to, tariff("participants", "participants", LineCategory.TRAINING,
-                                "participant", band.unit_price, f"participant_bands[{index}]"),
-             str(index + 1))
-            for index, band in enumerate(prices.participant_bands)
-        ),
         track_weeks=tariff("delivery_weeks", "Live sessions", LineCategory.TRAINING,
                            "track-week", prices.per_track_week, "per_track_week"),
-        trips={
-            mode: tariff(f"travel.{mode}", f"Travel for {mode} delivery, per trip",
-                         LineCategory.TRAVEL, "trip", figure, f"per_trip.{mode}")
-            for mode, figure in prices.per_trip.items()
-        },
-        follow_up=tariff("follow_up", "Adoption measurement at 30, 60 and 90 days",
-                         LineCategory.CONSULTING, "program", prices.follow_up, "follow_up"),
+        trips=trips,
+        trip_details={mode: MappingProxyType({"mode": mode}) for mode in trips},
+        follow_up_line=follow_up.plain_line(1),
         minimum_fee=Money(prices.minimum_program_fee, currency),
         minimum_rule=f"{ref}.minimum_program_fee",
         licenses={
@@ -238,6 +272,12 @@ def _price_table(rules: RulesVersion, currency: str) -> _PriceTable:
                 f"{rules.version} licenses.{product.code}.per_seat_month")
             for product in rules.licenses.products
         },
+        license_currency=rules.licenses.currency,
+        taxes={
+            category: _TaxTreatment(treatment.rate, treatment.label.en,
+                                    treatment.exempt_reason is not None)
+            for category, treatment in rules.tax.items()
+        },
     )
     _TABLES[key] = (rules, table)
     return table
@@ -245,33 +285,35 @@ def _price_table(rules: RulesVersion, currency: str) -> _PriceTable:
 
 def _program_lines(request: QuoteRequest, table: _PriceTable) -> list[PricedLine]:
     participants = request.participants
-    attending = [(role, count) for role, count in (
-        ("technical", participants.technical),
-        ("business", participants.business),
-        ("leadership", participants.leadership),
-    ) if count > 0]
-
-    lines = [table.discovery.line(request.discovery_areas), table.cases.line(request.cases)]
-    for role, count in attending:
-        lines.append(table.track_design[role].line(1, detail={"role": role}))
-        _add_participant_lines(lines, role, count, table)
-    tracks = len(attending)
+    lines = [table.discovery.plain_line(request.discovery_areas),
+             table.cases.plain_line(request.cases)]
+    tracks = 0
+    for role, count in (("technical", participants.technical),
+                        ("business", participants.business),
+                        ("leadership", participants.leadership)):
+        if count > 0:
+            tracks += 1
+            lines.append(table.design_lines[role])
+            _add_participant_lines(lines, role, count, table)
     weeks = request.duration_weeks
-    lines.append(table.track_weeks.line(
+    track_weeks = table.track_weeks
+    lines.append(track_weeks.line(
         weeks * tracks, f"Live sessions: {weeks} weeks x {tracks} track(s)",
-        {"weeks": weeks, "tracks": tracks},
+        {"weeks": weeks, "tracks": tracks}, track_weeks.code,
     ))
-    if request.delivery.mode != "remote":
-        mode = request.delivery.mode
-        lines.append(table.trips[mode].line(request.delivery.trips, detail={"mode": mode}))
-    lines.append(table.follow_up.line(1))
-    subtotal = sum((line.amount.amount for line in lines), Decimal(0))
+    mode = request.delivery.mode
+    if mode != "remote":
+        trip = table.trips[mode]
+        lines.append(trip.line(request.delivery.trips, trip.description, table.trip_details[mode],
+                               trip.code))
+    lines.append(table.follow_up_line)
+    subtotal = sum([line.amount.amount for line in lines], ZERO)
     minimum = table.minimum_fee
     if subtotal < minimum.amount:
         top_up = _Tariff("minimum_fee", f"Adjustment to the minimum program fee of {minimum}",
                          LineCategory.TRAINING, "program",
                          Money(minimum.amount - subtotal, minimum.currency), table.minimum_rule)
-        lines.append(top_up.line(1))
+        lines.append(top_up.plain_line(1))
     return lines
 
 
@@ -280,15 +322,15 @@ def _add_participant_lines(lines: list[PricedLine], role: str, count: int,
     """Graduated bands: each band's price applies only to the participants in it."""
     below = 0
     name = ROLE_NAMES[role]
-    for up_to, tariff, band_number in table.bands:
+    codes = table.band_codes[role]
+    for index, (up_to, tariff) in enumerate(table.bands):
         upper = count if up_to is None or count < up_to else up_to
         if upper <= below:
             break
         first = below + 1
         lines.append(tariff.line(
             upper - below, f"{name} participants {first}-{upper}",
-            {"role": role, "first": first, "last": upper},
-            f"participants.{role}.{band_number}",
+            {"role": role, "first": first, "last": upper}, codes[index],
         ))
         below = upper
 
@@ -297,38 +339,45 @@ def _license_lines(request: QuoteRequest, table: _PriceTable) -> list[PricedLine
     lines = []
     for index, line in enumerate(request.licenses):
         tariff = table.licenses[line.product]  # check_against_rules refused unknown products
+        seats, months = line.seats, line.months
         lines.append(tariff.line(
-            line.seats * line.months,
-            f"{tariff.description}: {line.seats} seats x {line.months} months",
-            {"product": line.product, "seats": line.seats, "months": line.months, "index": index},
+            seats * months, f"{tariff.description}: {seats} seats x {months} months",
+            {"product": line.product, "seats": seats, "months": months, "index": index},
+            tariff.code,
         ))
     return lines
 
 
 def _section(name: Literal["program", "licenses"], currency: str, lines: list[PricedLine],
-             discount_percent: Decimal, rules: RulesVersion) -> Section:
+             discount_percent: Decimal, treatments: dict[LineCategory, _TaxTreatment]) -> Section:
     # Sums run on plain Decimals (all in `currency`); Money wraps the results.
     sums: dict[LineCategory, Decimal] = {}
     for line in lines:
-        sums[line.category] = sums.get(line.category, Decimal(0)) + line.amount.amount
-    by_category = {category: sums[category] for category in _CATEGORY_ORDER if category in sums}
+        category = line.category
+        sums[category] = sums.get(category, ZERO) + line.amount.amount
     fraction = discount_percent / HUNDRED
-    discount = Decimal(0)
-    tax = Decimal(0)
+    subtotal = discount = tax = ZERO
     taxes = []
     # Discount and tax per category: categories can carry different rates
     # (Chile's exempt courses), and the discount lowers each taxable base.
-    for category, category_subtotal in by_category.items():
-        category_discount = Money(category_subtotal * fraction, currency).rounded()
-        base = Money(category_subtotal - category_discount.amount, currency)
-        treatment = rules.tax[category]
-        category_tax = Money(base.amount * treatment.rate, currency).rounded()
-        taxes.append(TaxLine(category, treatment.rate, treatment.label.en, base, category_tax,
-                             treatment.exempt_reason is not None))
-        discount += category_discount.amount
-        tax += category_tax.amount
-    subtotal = sum(by_category.values(), Decimal(0))
+    for category in _CATEGORY_ORDER:
+        category_subtotal = sums.get(category)
+        if category_subtotal is None:
+            continue
+        category_discount = round_half_up(category_subtotal * fraction, currency)
+        base = category_subtotal - category_discount
+        treatment = treatments[category]
+        category_tax = round_half_up(base * treatment.rate, currency)
+        taxes.append(_new_record(TaxLine, (
+            category, treatment.rate, treatment.label, trusted_money(base, currency),
+            trusted_money(category_tax, currency), treatment.exempt,
+        )))
+        subtotal += category_subtotal
+        discount += category_discount
+        tax += category_tax
     net = subtotal - discount
-    return Section(name, currency, tuple(lines), Money(subtotal, currency), discount_percent,
-                   Money(discount, currency), Money(net, currency), tuple(taxes),
-                   Money(tax, currency), Money(net + tax, currency))
+    return _new_record(Section, (
+        name, currency, tuple(lines), trusted_money(subtotal, currency), discount_percent,
+        trusted_money(discount, currency), trusted_money(net, currency), tuple(taxes),
+        trusted_money(tax, currency), trusted_money(net + tax, currency),
+    ))

@@ -50,3 +50,19 @@ def test_sum_money_adds_in_one_currency():
 def test_as_str_prints_the_currency_precision():
     assert Money.of("5", "USD").as_str() == "5.00"
     assert Money.of("5.4", "CLP").as_str() == "5"
+
+
+def test_ordering_refuses_mixed_currencies_in_every_direction():
+    usd, mxn = Money.of("1", "USD"), Money.of("2", "MXN")
+    for compare in (lambda: usd < mxn, lambda: usd <= mxn, lambda: usd > mxn,
+                    lambda: usd >= mxn):
+        with pytest.raises(MoneyError, match="cannot combine USD with MXN"):
+            compare()
+
+
+def test_money_does_not_behave_like_a_plain_tuple():
+    with pytest.raises(MoneyError, match="cannot combine"):
+        Money.of("1", "USD") + (Decimal(1), "USD")  # type: ignore[operator]  # noqa: RUF005
+    assert Money.of("3", "USD") * 2 == Money.of("6", "USD")
+    assert Money.of("1.50", "USD") > Money.of("1.49", "USD")
+    assert repr(Money.of("1.5", "EUR")) == "Money(Decimal('1.5'), 'EUR')"

@@ -164,3 +164,14 @@ def test_the_json_form_carries_money_as_decimal_strings(quote_for):
         assert isinstance(data[section]["total"], str)
     assert data["program"]["total"].isdigit()  # CLP: whole pesos
     assert data["licenses"]["total"] == "214.20"  # 6 seat-months x 30.00 plus IVA 19%
+
+
+def test_lines_prepared_once_per_price_list_cannot_be_changed_by_a_caller(quote_for):
+    quote = quote_for("MX", **SMALL_MX)
+    design = next(line for line in quote.program.lines if line.code == "track_design.technical")
+    with pytest.raises(TypeError):
+        design.detail["role"] = "changed"  # type: ignore[index]
+    as_json = quote.to_dict()["program"]["lines"][2]
+    as_json["detail"]["role"] = "changed"
+    again = quote_for("MX", **SMALL_MX).to_dict()["program"]["lines"][2]
+    assert again["detail"] == {"role": "technical"}
