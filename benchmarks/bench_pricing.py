@@ -9,6 +9,7 @@ force and priced, as the CLI, web form and API do. One process, one core.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import time
@@ -61,6 +62,7 @@ def main() -> None:
     for request in batch[:200]:  # warm-up
         price_request(request, rulebook, TODAY)
 
+    load_before = os.getloadavg()[0]
     throughputs = []
     for _ in range(args.rounds):
         started = time.perf_counter()
@@ -94,6 +96,8 @@ def main() -> None:
     best = max(throughputs)
     print(f"pricing benchmark: {len(batch)} mixed requests x {args.rounds} rounds, "
           f"7 markets, validation included, one process")
+    print(f"  machine load   {load_before:.2f} before, {os.getloadavg()[0]:.2f} after "
+          f"({os.cpu_count()} cores; other work on the machine lowers every figure)")
     print(f"  throughput     median {statistics.median(throughputs):,.0f} quotes/s "
           f"(best {best:,.0f}; target 10,000; ratio to target "
           f"{statistics.median(throughputs) / 10_000:.2f}x)")

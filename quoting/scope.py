@@ -174,6 +174,8 @@ class QuoteRequest(_Input):
             compact = compact_tax_id(market.value, client.tax_id)
         except InvalidTaxId as exc:
             raise PydanticCustomError("tax_id", "{reason}", {"reason": str(exc)}) from None
+        if compact == client.tax_id:  # already compact, as in stored requests: no copy
+            return client
         return client.model_copy(update={"tax_id": compact})
 
     @model_validator(mode="after")
