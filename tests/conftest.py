@@ -1,14 +1,18 @@
 """Fixtures every test folder shares: a throwaway PDF cache, cheap password
-hashing, and the test database (TEST_DATABASE_URL, else a temporary SQLite file)
-migrated once per run."""
+hashing, rate limits counted in each test app's own memory, and the test
+database (TEST_DATABASE_URL, else a temporary SQLite file) migrated once per run."""
 
 from __future__ import annotations
 
 import os
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+import redis
 from argon2 import PasswordHasher
 from sqlalchemy import Engine
 
@@ -24,6 +28,15 @@ def _pdf_cache_outside_the_project(tmp_path_factory: pytest.TempPathFactory) -> 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("QUOTING_PDF_CACHE", str(directory))
         yield directory
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _rate_limits_in_each_apps_memory() -> Iterator[None]:
+    """A RATELIMIT_STORAGE_URI set in the shell must not make tests share counts;
+    the tests of the shared store name it themselves."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+        yield
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -49,3 +62,46 @@ def engine(database_url: str) -> Iterator[Engine]:
     migrate.upgrade(engine)
     yield engine
     engine.dispose()
+
+
+class RateLimitClock:
+    """The clock of the rate limits (the `limits` memory store's and ours), stopped
+    and moved forward by hand: no test sleeps through a window or races the clock."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def ratelimit_clock(monkeypatch: pytest.MonkeyPatch) -> RateLimitClock:
+    clock = RateLimitClock()
+    fake_time = SimpleNamespace(time=clock.time)
+    monkeypatch.setattr("limits.storage.memory.time", fake_time)
+    monkeypatch.setattr("quoting.web.ratelimits.time", fake_time)
+    return clock
+
+
+@pytest.fixture
+def shared_ratelimit_store() -> Iterator[dict[str, str]]:
+    """App settings for rate limits kept in the Redis on TEST_REDIS_URL (default
+    redis://127.0.0.1:6379/0) under a key prefix of this test's own, removed after."""
+    uri = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
+    client = redis.Redis.from_url(uri, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        pytest.skip(f"no Redis to share rate limits at {uri} ({exc})")
+    prefix = f"quoting-test-{uuid.uuid4().hex}"
+    try:
+        yield {"RATELIMIT_STORAGE_URI": uri, "RATELIMIT_KEY_PREFIX": prefix}
+    finally:
+        for key in client.scan_iter(match=f"*{prefix}*"):
+            client.delete(key)
+        client.close()

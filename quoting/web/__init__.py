@@ -15,6 +15,7 @@ from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
 from quoting.store.db import REPO_ROOT, make_engine, make_session_factory
+from quoting.web import ratelimits
 
 TEMPLATES = REPO_ROOT / "templates"
 INSTANCE = REPO_ROOT / "instance"
@@ -38,6 +39,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 instance_path=str(INSTANCE), instance_relative_config=True)
     app.config.from_mapping(
         DATABASE_URL=os.environ.get("DATABASE_URL"),
+        # Where rate limits are counted (quoting.web.ratelimits): redis://… to share
+        # them between server processes.
+        RATELIMIT_STORAGE_URI=(os.environ.get("RATELIMIT_STORAGE_URI")
+                               or ratelimits.DEFAULT_STORAGE_URI),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("QUOTING_ENV") == "production",
@@ -56,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
+    ratelimits.init_app(app)
     _register_blueprints(app)
     return app
 

@@ -54,11 +54,21 @@ def session(connection: Connection) -> Iterator[Session]:
 
 
 @pytest.fixture
-def app(engine: Engine, connection: Connection, tmp_path: Path) -> Flask:
-    app = create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "test-secret",
-                      "API_RATE_LIMIT": 100_000})
-    app.extensions["quoting.sessions"] = _sessions(connection)
-    return app
+def make_app(engine: Engine, connection: Connection) -> Callable[..., Flask]:
+    """An app on the test's transaction; several of them act as several server processes."""
+
+    def make(**config: Any) -> Flask:
+        app = create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "test-secret",
+                          "API_RATE_LIMIT": 100_000, **config})
+        app.extensions["quoting.sessions"] = _sessions(connection)
+        return app
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
 
 
 @pytest.fixture

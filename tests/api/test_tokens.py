@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from quoting.errors import QuoteInputError
 from quoting.store.errors import PermissionDenied
 from quoting.store.models import AuditEvent, User
 from quoting.store.tokens import ApiToken
+from tests.conftest import RateLimitClock
 
 LIST = "/api/v1/quotes"
 SUMMARY = "/api/v1/reports/summary"
@@ -128,13 +130,48 @@ def test_api_responses_set_no_cookie_and_are_not_cached(client: FlaskClient, tok
 
 def test_past_the_rate_limit_a_token_gets_429_with_retry_after(
         client: FlaskClient, token: str, make_token: Callable[..., str]) -> None:
-    limiter = client.application.extensions["quoting.api_limiter"]
-    limiter.limit = 3
+    client.application.config["API_RATE_LIMIT"] = 3
     for _ in range(3):
         assert client.get(LIST, headers=bearer(token)).status_code == 200
     refused = client.get(LIST, headers=bearer(token))
     assert refused.status_code == 429
-    assert refused.get_json()["error"]["code"] == "rate_limited"
+    error = refused.get_json()["error"]
+    assert error["code"] == "rate_limited"
+    assert "more than 3 requests in 60 seconds" in error["message"]
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     # The limit is per token: another token is not slowed by this one.
     assert client.get(LIST, headers=bearer(make_token())).status_code == 200
+
+
+def test_a_refused_call_is_not_in_the_audit_trail(
+        client: FlaskClient, session: Session, token: str) -> None:
+    client.application.config["API_RATE_LIMIT"] = 1
+    assert client.get(LIST, headers=bearer(token)).status_code == 200
+    assert client.get(LIST, headers=bearer(token)).status_code == 429
+    reads = session.scalars(select(AuditEvent).where(AuditEvent.action == "api.read")).all()
+    assert len(reads) == 1
+
+
+def test_a_limited_token_is_served_again_when_its_window_ends(
+        client: FlaskClient, token: str, ratelimit_clock: RateLimitClock) -> None:
+    client.application.config["API_RATE_LIMIT"] = 2
+    for _ in range(2):
+        assert client.get(LIST, headers=bearer(token)).status_code == 200
+    ratelimit_clock.advance(45)
+    refused = client.get(LIST, headers=bearer(token))
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) == 15
+    ratelimit_clock.advance(15)
+    assert client.get(LIST, headers=bearer(token)).status_code == 200
+
+
+def test_server_processes_sharing_a_store_count_a_tokens_calls_once(
+        make_app: Callable[..., Flask], token: str,
+        shared_ratelimit_store: dict[str, str]) -> None:
+    first, second = (make_app(API_RATE_LIMIT=3, **shared_ratelimit_store).test_client()
+                     for _ in range(2))
+    for client in (first, second, first):
+        assert client.get(LIST, headers=bearer(token)).status_code == 200
+    refused = second.get(LIST, headers=bearer(token))
+    assert refused.status_code == 429
+    assert refused.get_json()["error"]["code"] == "rate_limited"

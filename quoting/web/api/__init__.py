@@ -22,10 +22,10 @@ from quoting.web.api.errors import (
     from_validation_error,
 )
 from quoting.web.api.openapi import build_document
-from quoting.web.api.ratelimit import RateLimiter
 from quoting.web.api.routes import ENDPOINTS, PREFIX
 
-DEFAULT_RATE_LIMIT = 600  # requests per token per window
+# Requests per token per window, counted in RATELIMIT_STORAGE_URI (quoting.web.ratelimits).
+DEFAULT_RATE_LIMIT = 600
 DEFAULT_RATE_WINDOW_SECONDS = 60
 
 
@@ -91,8 +91,6 @@ def _json_errors_only(response: Response) -> Response:
 def register(app: Flask) -> None:
     app.config.setdefault("API_RATE_LIMIT", DEFAULT_RATE_LIMIT)
     app.config.setdefault("API_RATE_WINDOW_SECONDS", DEFAULT_RATE_WINDOW_SECONDS)
-    app.extensions["quoting.api_limiter"] = RateLimiter(
-        int(app.config["API_RATE_LIMIT"]), float(app.config["API_RATE_WINDOW_SECONDS"]))
     app.extensions["quoting.api_openapi"] = build_document()
     app.register_blueprint(build_blueprint())
     app.after_request(_json_errors_only)

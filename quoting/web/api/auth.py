@@ -9,11 +9,11 @@ from functools import wraps
 from typing import Any
 
 from flask import current_app, request
+from sqlalchemy.orm import Session
 
 from quoting import api_tokens
-from quoting.web import db_session
+from quoting.web import db_session, ratelimits
 from quoting.web.api.errors import ApiError
-from quoting.web.api.ratelimit import RateLimiter
 
 REALM = 'Bearer realm="quoting-api"'
 
@@ -54,17 +54,27 @@ def _admit(scope: str, endpoint: str) -> None:
         raise ApiError(403, "forbidden", str(exc), headers={
             "WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{exc.scope}"'
         }) from None
-    limiter: RateLimiter = current_app.extensions["quoting.api_limiter"]
-    wait = limiter.hit(principal.token_id)
-    if wait:
-        session.rollback()
-        raise ApiError(429, "rate_limited", f"more than {limiter.limit} requests in "
-                       f"{limiter.window:g} seconds with this token; retry in {wait} s",
-                       headers={"Retry-After": str(wait)})
+    _count_request(principal.token_id, session)
     query = request.query_string.decode("ascii", "replace")
     api_tokens.record_use(session, principal, {
         "endpoint": endpoint, "path": _clean(request.path), "query": _clean(query)})
     session.commit()
+
+
+def _count_request(token_id: int, session: Session) -> None:
+    """One more request in the token's fixed window (kept in RATELIMIT_STORAGE_URI);
+    429 with Retry-After past API_RATE_LIMIT requests per API_RATE_WINDOW_SECONDS."""
+    limit = int(current_app.config["API_RATE_LIMIT"])
+    window = int(current_app.config["API_RATE_WINDOW_SECONDS"])
+    item = ratelimits.per_seconds(limit, window)
+    limiter = ratelimits.fixed_window()
+    key = ("api-token", str(token_id))
+    if limiter.hit(item, *key):
+        return
+    session.rollback()
+    wait = ratelimits.seconds_until(limiter.get_window_stats(item, *key).reset_time)
+    raise ApiError(429, "rate_limited", f"more than {limit} requests in {window} seconds "
+                   f"with this token; retry in {wait} s", headers={"Retry-After": str(wait)})
 
 
 def _clean(text: str, limit: int = 500) -> str:

@@ -1,0 +1,58 @@
+"""Rate limits counted by the `limits` library in one store, shared by the finance
+API (requests per token, quoting.web.api.auth) and the sales desk's sign-in
+(failed attempts per email and per address, quoting.web.auth).
+
+`RATELIMIT_STORAGE_URI` (app config, else the environment variable of that name)
+names the store: `memory://` by default, which needs no server but counts in
+each process on its own; `redis://127.0.0.1:6379/0` (or any store `limits`
+knows) is shared by every server process, so together they allow each limit
+once. `RATELIMIT_KEY_PREFIX` (default `quoting`) starts every key, so several
+deployments may share one Redis.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import Flask, current_app
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.storage import Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+
+DEFAULT_STORAGE_URI = "memory://"
+DEFAULT_KEY_PREFIX = "quoting"
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("RATELIMIT_STORAGE_URI", DEFAULT_STORAGE_URI)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", DEFAULT_KEY_PREFIX)
+    storage = storage_from_string(str(app.config["RATELIMIT_STORAGE_URI"]))
+    if not isinstance(storage, Storage):
+        raise ValueError("RATELIMIT_STORAGE_URI must name a synchronous store "
+                         "(memory://, redis://…), not an async+ one")
+    app.extensions["quoting.ratelimit"] = (
+        FixedWindowRateLimiter(storage), MovingWindowRateLimiter(storage))
+
+
+def fixed_window() -> FixedWindowRateLimiter:
+    """Counts reset when the window that began with the first hit ends (the API)."""
+    limiter: FixedWindowRateLimiter = current_app.extensions["quoting.ratelimit"][0]
+    return limiter
+
+
+def moving_window() -> MovingWindowRateLimiter:
+    """Counts the hits of the last `seconds`, whenever they came (sign-in failures)."""
+    limiter: MovingWindowRateLimiter = current_app.extensions["quoting.ratelimit"][1]
+    return limiter
+
+
+def per_seconds(amount: int, seconds: int) -> RateLimitItem:
+    """`amount` hits per `seconds`, under the app's key prefix."""
+    return RateLimitItemPerSecond(int(amount), int(seconds),
+                                  namespace=str(current_app.config["RATELIMIT_KEY_PREFIX"]))
+
+
+def seconds_until(reset_time: float) -> int:
+    """Whole seconds (at least 1) from now until a window's reset time."""
+    return max(1, math.ceil(reset_time - time.time()))
