@@ -17,14 +17,14 @@ from flask import (
     url_for,
 )
 from flask_login import UserMixin, current_user, login_user, logout_user
+from limits import RateLimitItem
 from werkzeug.wrappers import Response
 
 from quoting import services
 from quoting.store.models import Role, User
-from quoting.web import db_session
+from quoting.web import db_session, ratelimits
 from quoting.web.forms import LanguageForm, LoginForm
 from quoting.web.text import _
-from quoting.web.throttle import LoginThrottle
 
 bp = Blueprint("auth", __name__)
 
@@ -75,9 +75,43 @@ def signed_in() -> User:
     return wrapper.user
 
 
-def _throttle() -> LoginThrottle:
-    throttle: LoginThrottle = current_app.extensions["quoting.login_throttle"]
-    return throttle
+Limit = tuple[RateLimitItem, tuple[str, str]]  # what is counted, under which key
+
+
+def _email_limit(email: str) -> Limit:
+    """LOGIN_FAILURES_PER_EMAIL failed sign-ins in a moving LOGIN_FAILURE_WINDOW_SECONDS."""
+    config = current_app.config
+    return (ratelimits.per_seconds(config["LOGIN_FAILURES_PER_EMAIL"],
+                                   config["LOGIN_FAILURE_WINDOW_SECONDS"]),
+            ("login-email", email))
+
+
+def _address_limit(address: str) -> Limit:
+    """LOGIN_FAILURES_PER_ADDRESS failed sign-ins from one client address, same window."""
+    config = current_app.config
+    return (ratelimits.per_seconds(config["LOGIN_FAILURES_PER_ADDRESS"],
+                                   config["LOGIN_FAILURE_WINDOW_SECONDS"]),
+            ("login-address", address))
+
+
+def _blocked_for(email: str, address: str) -> int:
+    """Seconds until another attempt is allowed; 0 when it is allowed now."""
+    limiter = ratelimits.moving_window()
+    return max((ratelimits.seconds_until(limiter.get_window_stats(item, *key).reset_time)
+                for item, key in (_email_limit(email), _address_limit(address))
+                if not limiter.test(item, *key)), default=0)
+
+
+def _failed(email: str, address: str) -> None:
+    limiter = ratelimits.moving_window()
+    for item, key in (_email_limit(email), _address_limit(address)):
+        limiter.hit(item, *key)
+
+
+def _succeeded(email: str) -> None:
+    """The email's failures are forgotten; the address's still count."""
+    item, key = _email_limit(email)
+    ratelimits.moving_window().clear(item, *key)
 
 
 def _safe_next(target: str | None) -> str:
@@ -99,7 +133,7 @@ def login() -> Response | tuple[str, int] | str:
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
         address = request.remote_addr or "unknown"
-        wait = _throttle().blocked_for(email, address)
+        wait = _blocked_for(email, address)
         if wait > 0:
             form.form_errors.append(_(
                 "Too many failed attempts. Try again in %(minutes)s minute(s).",
@@ -109,11 +143,11 @@ def login() -> Response | tuple[str, int] | str:
             user = services.authenticate_user(db_session(), email, form.password.data or "")
             db_session().commit()  # a rehashed password is kept
             if user is None:
-                _throttle().failed(email, address)
+                _failed(email, address)
                 form.form_errors.append(_("Wrong email or password."))
                 status = 401
             else:
-                _throttle().succeeded(email)
+                _succeeded(email)
                 session.clear()
                 login_user(SignedInUser(user), remember=bool(form.remember.data))
                 return redirect(_safe_next(request.args.get("next")))

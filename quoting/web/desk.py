@@ -22,7 +22,6 @@ from quoting.web import auth, quotes, tokens
 from quoting.web.extensions import babel, csrf, login_manager
 from quoting.web.formatting import install_filters
 from quoting.web.text import _
-from quoting.web.throttle import LoginThrottle
 
 UI_LANGUAGES = ("es", "en", "pt")
 API_PREFIX = "/api/"
@@ -58,6 +57,7 @@ def register(app: Flask) -> None:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "SESSION_COOKIE_NAME": "quoting_session",
+        # Failed sign-ins, counted in RATELIMIT_STORAGE_URI (quoting.web.auth).
         "LOGIN_FAILURES_PER_EMAIL": 5,
         "LOGIN_FAILURES_PER_ADDRESS": 20,
         "LOGIN_FAILURE_WINDOW_SECONDS": 300,
@@ -73,11 +73,6 @@ def register(app: Flask) -> None:
     login_manager.session_protection = "strong"
     login_manager.user_loader(auth.load_user)
     babel.init_app(app, locale_selector=ui_language)
-    app.extensions["quoting.login_throttle"] = LoginThrottle(
-        per_key=app.config["LOGIN_FAILURES_PER_EMAIL"],
-        per_address=app.config["LOGIN_FAILURES_PER_ADDRESS"],
-        window_seconds=app.config["LOGIN_FAILURE_WINDOW_SECONDS"],
-    )
     install_filters(app)
 
     app.before_request(_guard)

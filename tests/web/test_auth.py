@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import Engine
 
-from tests.web.conftest import FINANCE, PASSWORD, SALES
+from quoting.web import create_app
+from tests.conftest import RateLimitClock
+from tests.web.conftest import FINANCE, PASSWORD, SALES, app_config
 
 
 def test_signing_in_with_the_right_password_opens_the_quote_list(client: FlaskClient) -> None:
@@ -40,9 +44,56 @@ def test_sign_in_is_refused_for_a_while_after_five_failures_even_with_the_right_
         assert client.post("/login", data={"email": SALES, "password": "bad"}).status_code == 401
     blocked = client.post("/login", data={"email": SALES, "password": PASSWORD})
     assert blocked.status_code == 429
-    assert "Demasiados intentos" in blocked.get_data(as_text=True)
+    assert "Vuelve a intentarlo en 5 minuto(s)." in blocked.get_data(as_text=True)
     other_user = client.post("/login", data={"email": FINANCE, "password": PASSWORD})
     assert other_user.status_code == 302
+
+
+def test_sign_in_is_allowed_again_once_the_failures_are_older_than_the_window(
+        client: FlaskClient, ratelimit_clock: RateLimitClock) -> None:
+    for _ in range(5):
+        client.post("/login", data={"email": SALES, "password": "bad"})
+    ratelimit_clock.advance(240)
+    blocked = client.post("/login", data={"email": SALES, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "Vuelve a intentarlo en 1 minuto(s)." in blocked.get_data(as_text=True)
+    ratelimit_clock.advance(61)
+    assert client.post("/login", data={"email": SALES, "password": PASSWORD}).status_code == 302
+
+
+def test_signing_in_forgets_the_failures_counted_against_that_email(
+        client: FlaskClient) -> None:
+    for _ in range(4):
+        assert client.post("/login", data={"email": SALES, "password": "bad"}).status_code == 401
+    assert client.post("/login", data={"email": SALES, "password": PASSWORD}).status_code == 302
+    client.post("/logout")
+    for _ in range(4):
+        assert client.post("/login", data={"email": SALES, "password": "bad"}).status_code == 401
+    assert client.post("/login", data={"email": SALES, "password": PASSWORD}).status_code == 302
+
+
+def test_failures_from_one_address_block_it_for_every_email_until_the_window_ends(
+        engine: Engine) -> None:
+    client = create_app(app_config(engine, LOGIN_FAILURES_PER_ADDRESS=3)).test_client()
+    for email in ("x@example.com", "y@example.com"):
+        assert client.post("/login", data={"email": email, "password": "bad"}).status_code == 401
+    # Signing in clears the email's count, not the address's.
+    assert client.post("/login", data={"email": SALES, "password": PASSWORD}).status_code == 302
+    client.post("/logout")
+    assert client.post("/login", data={"email": FINANCE, "password": "bad"}).status_code == 401
+    assert client.post("/login", data={"email": FINANCE, "password": PASSWORD}).status_code == 429
+    from_elsewhere = client.post("/login", data={"email": FINANCE, "password": PASSWORD},
+                                 environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert from_elsewhere.status_code == 302
+
+
+def test_server_processes_sharing_a_store_count_failed_sign_ins_once(
+        engine: Engine, shared_ratelimit_store: dict[str, str]) -> None:
+    first, second = (create_app(app_config(engine, **shared_ratelimit_store)).test_client()
+                     for _ in range(2))
+    for client in (first, second, first, second, first):
+        assert client.post("/login", data={"email": SALES, "password": "bad"}).status_code == 401
+    assert second.post("/login", data={"email": SALES, "password": PASSWORD}).status_code == 429
 
 
 def test_a_visitor_is_sent_to_sign_in_and_back_to_the_page_they_asked_for(
@@ -98,3 +149,15 @@ def test_the_language_can_be_switched_on_the_sign_in_page(client: FlaskClient) -
     assert "Sign in" in client.get("/login").get_data(as_text=True)
     client.post("/language", data={"language": "xx", "next": "/login"})
     assert "Sign in" in client.get("/login").get_data(as_text=True)
+
+
+def test_the_rate_limit_store_comes_from_the_environment_unless_the_config_names_one(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Naming a Redis store connects to nothing until the first count.
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:1/0")
+    assert create_app(app_config(engine)).config["RATELIMIT_STORAGE_URI"] == \
+        "redis://127.0.0.1:1/0"
+    configured = create_app(app_config(engine, RATELIMIT_STORAGE_URI="memory://"))
+    assert configured.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI")
+    assert create_app(app_config(engine)).config["RATELIMIT_STORAGE_URI"] == "memory://"
