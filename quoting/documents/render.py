@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 import warnings
 from collections.abc import Mapping
@@ -146,11 +147,21 @@ def _environment(renderer: _Renderer, language: str, market: str) -> jinja2.Envi
     return env
 
 
+# Indentation before a block-level tag never prints, but each run of it is a text
+# node that WeasyPrint parses, styles and wraps in a box before throwing it away.
+# Only whitespace right before a block-level tag goes: whitespace between inline
+# elements is kept, and escaped free text can never end in ">".
+_BLOCK_TAGS = ("html|head|body|meta|title|style|section|div|p|h[1-6]|ul|ol|li|dl|dt|dd|"
+               "table|colgroup|col|thead|tbody|tr|td|th")
+_SPACE_BEFORE_BLOCK = re.compile(rf">\s+(?=</?(?:{_BLOCK_TAGS})[\s>])")
+
+
 def proposal_html(snapshot: Mapping[str, Any]) -> str:
     """The proposal as HTML (what WeasyPrint lays out); free text is escaped here."""
     context = build_context(snapshot)
     env = _environment(_get_renderer(), context["language"], context["market"])
-    return env.get_template("proposal/proposal.html").render(**context)
+    html = env.get_template("proposal/proposal.html").render(**context)
+    return _SPACE_BEFORE_BLOCK.sub(">", html)
 
 
 def render_proposal(snapshot: Mapping[str, Any]) -> bytes:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from weasyprint.html import UA
 
+from quoting.documents import proposal_html
 from quoting.documents.render import proposal_user_agent_css
 from tests.documents.conftest import SnapshotFactory, pdf_text, rendered
 
@@ -24,3 +25,11 @@ def test_list_items_still_print_their_bullets(snapshot_for: SnapshotFactory,
                                               tmp_path: Path) -> None:
     text = " ".join(pdf_text(rendered(snapshot_for("MX")), tmp_path))
     assert text.count("•") >= 6
+
+
+def test_indentation_before_block_tags_is_dropped_but_inline_spaces_stay(
+        snapshot_for: SnapshotFactory) -> None:
+    html = proposal_html(snapshot_for("MX", context="Línea uno\n\n  sangría >  final  "))
+    assert "\n  <" not in html
+    assert "</strong> " in html  # "Scope: ..." keeps its space after the bold label
+    assert "Línea uno\n\n  sangría &gt;  final</p>" in html  # pre-wrap text untouched
