@@ -11,7 +11,17 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask, Response, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -135,7 +145,7 @@ def _csrf_failed(error: CSRFError) -> tuple[str, int]:
                            message=message), 400
 
 
-def _http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+def _http_error(error: HTTPException) -> Response | HTTPException:
     if request.path.startswith(API_PREFIX):
         return error
     code = error.code or 500
@@ -144,10 +154,17 @@ def _http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
         404: _("Not found"),
         405: _("Not allowed"),
         429: _("Too many attempts"),
+        503: _("Temporarily unavailable"),
     }
     title = titles.get(code, _("Something went wrong"))
     message = error.description if code in (403, 404, 429) else ""
-    return render_template("error.html", code=code, title=title, message=message), code
+    if code == 503:
+        message = _("The service cannot check sign-in limits right now. "
+                    "Nothing was saved; try again in a minute.")
+    response = make_response(render_template("error.html", code=code, title=title,
+                                             message=message), code)
+    response.headers.update({k: v for k, v in error.get_headers() if k == "Retry-After"})
+    return response
 
 
 def _page_globals() -> dict[str, Any]:

@@ -16,9 +16,12 @@ import math
 import time
 
 from flask import Flask, current_app
+from flask.typing import ResponseReturnValue
 from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+from werkzeug.exceptions import ServiceUnavailable
 
 DEFAULT_STORAGE_URI = "memory://"
 DEFAULT_KEY_PREFIX = "quoting"
@@ -27,12 +30,30 @@ DEFAULT_KEY_PREFIX = "quoting"
 def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", DEFAULT_STORAGE_URI)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", DEFAULT_KEY_PREFIX)
-    storage = storage_from_string(str(app.config["RATELIMIT_STORAGE_URI"]))
+    # wrap_exceptions: a store that cannot be reached raises StorageError,
+    # answered below with 503 instead of the driver's own exception (a 500).
+    storage = storage_from_string(str(app.config["RATELIMIT_STORAGE_URI"]),
+                                  wrap_exceptions=True)
     if not isinstance(storage, Storage):
         raise ValueError("RATELIMIT_STORAGE_URI must name a synchronous store "
                          "(memory://, redis://…), not an async+ one")
     app.extensions["quoting.ratelimit"] = (
         FixedWindowRateLimiter(storage), MovingWindowRateLimiter(storage))
+    app.register_error_handler(StorageError, _store_unreachable)
+
+
+STORE_RETRY_SECONDS = 30
+
+
+def _store_unreachable(error: StorageError) -> ResponseReturnValue:
+    """Limits are not skipped when their store is down (that would reopen
+    password guessing); the request is refused with 503 and Retry-After, through
+    the same error pages as every other HTTP error (JSON under /api/)."""
+    current_app.logger.error("rate-limit store unreachable: %s", error.storage_error)
+    unavailable = ServiceUnavailable(
+        "the rate-limit store cannot be reached; try again shortly",
+        retry_after=STORE_RETRY_SECONDS)
+    return current_app.handle_http_exception(unavailable)
 
 
 def fixed_window() -> FixedWindowRateLimiter:

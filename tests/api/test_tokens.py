@@ -175,3 +175,12 @@ def test_server_processes_sharing_a_store_count_a_tokens_calls_once(
     refused = second.get(LIST, headers=bearer(token))
     assert refused.status_code == 429
     assert refused.get_json()["error"]["code"] == "rate_limited"
+
+
+def test_an_unreachable_limit_store_gets_503_as_json_not_a_server_error(
+        make_app: Callable[..., Flask], token: str) -> None:
+    client = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0").test_client()
+    response = client.get(LIST, headers=bearer(token))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert response.get_json()["error"]["code"] == "unavailable"

@@ -161,3 +161,16 @@ def test_the_rate_limit_store_comes_from_the_environment_unless_the_config_names
     assert configured.config["RATELIMIT_STORAGE_URI"] == "memory://"
     monkeypatch.delenv("RATELIMIT_STORAGE_URI")
     assert create_app(app_config(engine)).config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_sign_in_answers_503_with_a_clear_page_when_the_limit_store_is_unreachable(
+        engine: Engine) -> None:
+    # Port 1 refuses connections: the store is named but down.
+    app = create_app(app_config(engine, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0"))
+    response = app.test_client().post("/login", data={"email": SALES, "password": PASSWORD},
+                                      headers={"Accept-Language": "en"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    page = response.get_data(as_text=True)
+    assert "Temporarily unavailable" in page
+    assert "try again in a minute" in page

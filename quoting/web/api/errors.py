@@ -60,6 +60,7 @@ HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
     414: "uri_too_long", 429: "rate_limited", 431: "headers_too_large",
+    503: "unavailable",
 }
 
 
