@@ -24,7 +24,8 @@ ERRORS = {
     404: "No such quote, revision or archived PDF.",
     409: "The archived PDF no longer matches its recorded SHA-256.",
     429: "Too many requests with this token; see Retry-After.",
-    503: "PDF rendering is unavailable.",
+    503: "Temporarily unavailable (the rate-limit store cannot be reached, or PDF "
+         "rendering is unavailable); see Retry-After when present.",
 }
 
 
@@ -91,12 +92,12 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
     if endpoint.params is not None:
         codes.append(400)
     if endpoint.scope is not None:
-        codes += [401, 403, 429]
+        codes += [401, 403, 429, 503]
     if endpoint.path_params:
         codes.append(404)
     if endpoint.name == "revision_pdf":
-        codes += [409, 503]
-    for code in sorted(codes):
+        codes.append(409)
+    for code in sorted(set(codes)):
         responses[str(code)] = _error(ERRORS[code])
     if "429" in responses:
         responses["429"]["headers"] = {"Retry-After": {
