@@ -4,7 +4,9 @@
     RENDERS=40 ROUNDS=5 .venv/bin/python benchmarks/bench_pdf.py   # a quick look
 
 Everything is measured in the same run, on the same standard proposal (the MX
-example with case descriptions and an internal owner, about five pages).
+example with case descriptions and an internal owner, six pages). The "floor"
+line lays out the proposal's words as plain paragraphs: what WeasyPrint needs
+for that much text on this machine before any table or styling.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import resource
 import statistics
 import sys
@@ -36,7 +39,12 @@ from quoting.documents import (  # noqa: E402
     proposal_html,
     render_proposal,
 )
-from quoting.documents.render import ASSETS_DIR  # noqa: E402
+from quoting.documents.render import (  # noqa: E402
+    ASSETS_DIR,
+    layout_html,
+    proposal_pdf_options,
+    write_document,
+)
 from quoting.rules import RuleBook, load_rulebook  # noqa: E402
 from quoting.scope import parse_request  # noqa: E402
 from quoting.service_pricing import price_request  # noqa: E402
@@ -85,6 +93,32 @@ def naive_render(snapshot: dict[str, Any]) -> bytes:
     return pdf
 
 
+def plain_text_html(snapshot: dict[str, Any]) -> str:
+    """The proposal's words as plain paragraphs: no tables, boxes or running headers."""
+    body = proposal_html(snapshot).split("<body>", 1)[1]
+    chunks = (chunk.strip() for chunk in re.sub(r"<[^>]+>", "\n", body).split("\n"))
+    paragraphs = "".join(f"<p>{chunk}</p>" for chunk in chunks if chunk)
+    return f"<html><body>{paragraphs}</body></html>"
+
+
+@cache
+def _plain_css() -> tuple[CSS, FontConfiguration]:
+    font_config = FontConfiguration()
+    css = CSS(string='@font-face { font-family: Q; src: url("fonts/NotoSans-Regular.ttf") } '
+                     "@page { size: A4; margin: 22mm 18mm } html { font: 9.5pt Q } "
+                     "p { margin: 0 0 1mm }",
+              base_url=ASSETS_DIR.as_uri() + "/", font_config=font_config)
+    return css, font_config
+
+
+def plain_render(html: str) -> bytes:
+    """The floor: WeasyPrint on the same text with nothing to style, one font, reused."""
+    css, font_config = _plain_css()
+    pdf: bytes = HTML(string=html, base_url=ASSETS_DIR.as_uri() + "/").write_pdf(
+        stylesheets=[css], font_config=font_config)
+    return pdf
+
+
 def rss_mib() -> float:
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
@@ -116,6 +150,9 @@ def main() -> None:
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
 
     naive, tuned, naive_cpu, tuned_cpu = [], [], [], []
+    phases: dict[str, list[float]] = {"html": [], "layout": [], "write_pdf": [], "floor": []}
+    plain = plain_text_html(standard_snapshot())
+    plain_render(plain)
     for round_ in range(ROUNDS):  # interleaved so both see the same machine load
         snapshot = standard_snapshot(revision=round_ + 2)
         started, cpu = time.perf_counter(), time.process_time()
@@ -126,12 +163,30 @@ def main() -> None:
         render_proposal(snapshot)
         tuned.append(time.perf_counter() - started)
         tuned_cpu.append(time.process_time() - cpu)
+        # The same render again, split into its steps (another revision: nothing cached).
+        snapshot = standard_snapshot(revision=round_ + 500)
+        marks = [time.perf_counter()]
+        html = proposal_html(snapshot)
+        marks.append(time.perf_counter())
+        document = layout_html(html)
+        marks.append(time.perf_counter())
+        write_document(document, **proposal_pdf_options(snapshot))
+        marks.append(time.perf_counter())
+        plain_render(plain)
+        marks.append(time.perf_counter())
+        for name, begin, end in zip(phases, marks[:-1], marks[1:], strict=True):
+            phases[name].append(end - begin)
     naive_median, tuned_median = statistics.median(naive), statistics.median(tuned)
     print(f"first render, naive WeasyPrint : median {naive_median * 1000:7.1f} ms wall, "
           f"{statistics.median(naive_cpu) * 1000:7.1f} ms CPU")
     print(f"first render, tuned renderer   : median {tuned_median * 1000:7.1f} ms wall, "
           f"{statistics.median(tuned_cpu) * 1000:7.1f} ms CPU   "
           f"(naive/tuned = {naive_median / tuned_median:.2f}x; target <= 200 ms)")
+    split = {name: statistics.median(values) * 1000 for name, values in phases.items()}
+    print(f"  tuned, step by step (median)  : HTML {split['html']:.1f} ms, parse+style+layout "
+          f"{split['layout']:.1f} ms, draw+write PDF {split['write_pdf']:.1f} ms")
+    print(f"  floor: same words as plain <p>: {split['floor']:7.1f} ms wall "
+          f"(WeasyPrint with one font, no tables, no page furniture)")
 
     with tempfile.TemporaryDirectory() as folder:
         store = PdfCache(Path(folder))

@@ -25,6 +25,7 @@ from typing import Any
 
 import jinja2
 from weasyprint import CSS, HTML, Attachment
+from weasyprint.document import Document
 from weasyprint.html import UA, UA_COUNTER_STYLE
 from weasyprint.text.fonts import FontConfiguration
 
@@ -56,7 +57,7 @@ class _Renderer:
     fetcher: AssetFetcher
     stylesheet: CSS
     environments: dict[tuple[str, str], jinja2.Environment]
-    lock: threading.Lock
+    lock: threading.RLock  # re-entrant: render_html holds it across both halves
 
 
 _renderer: _Renderer | None = None
@@ -123,7 +124,7 @@ def _get_renderer() -> _Renderer:
             fetcher = AssetFetcher(ASSETS_DIR)
             stylesheet = CSS(filename=str(ASSETS_DIR / "proposal.css"), base_url=fetcher.base_url,
                              url_fetcher=fetcher, font_config=font_config)
-            _renderer = _Renderer(font_config, fetcher, stylesheet, {}, threading.Lock())
+            _renderer = _Renderer(font_config, fetcher, stylesheet, {}, threading.RLock())
         return _renderer
 
 
@@ -166,8 +167,12 @@ def proposal_html(snapshot: Mapping[str, Any]) -> str:
 
 def render_proposal(snapshot: Mapping[str, Any]) -> bytes:
     """Render a stored revision to PDF/A-3b bytes, with the snapshot attached as quote.json."""
+    return render_html(proposal_html(snapshot), **proposal_pdf_options(snapshot))
+
+
+def proposal_pdf_options(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """`write_pdf` options for a revision: PDF/A-3b, fixed /ID, quote.json attached."""
     renderer = _get_renderer()
-    html = proposal_html(snapshot)
     data = canonical_json(snapshot)
     stamp = document_timestamp(snapshot).replace(tzinfo=None)
     attachment = Attachment(
@@ -178,8 +183,8 @@ def render_proposal(snapshot: Mapping[str, Any]) -> bytes:
         created=stamp, modified=stamp, relationship="Data",
     )
     identifier = hashlib.sha256(data).hexdigest()[:32].encode("ascii")
-    return render_html(html, pdf_variant=PDF_VARIANT, pdf_identifier=identifier,
-                       attachments=[attachment], finisher=_list_attachments_once)
+    return {"pdf_variant": PDF_VARIANT, "pdf_identifier": identifier,
+            "attachments": [attachment], "finisher": _list_attachments_once}
 
 
 def _list_attachments_once(document: Any, pdf: Any) -> None:
@@ -192,17 +197,28 @@ def _list_attachments_once(document: Any, pdf: Any) -> None:
 
 def render_html(html: str, **pdf_options: Any) -> bytes:
     """Lay out and write HTML with the shared fonts, stylesheet and sandboxed fetcher."""
+    with _get_renderer().lock:
+        return write_document(layout_html(html), **pdf_options)
+
+
+def layout_html(html: str) -> Document:
+    """Parse, style and paginate HTML (the first half of `render_html`)."""
     renderer = _get_renderer()
     with renderer.lock:
-        document = _ProposalHTML(string=html, base_url=renderer.fetcher.base_url,
-                        url_fetcher=renderer.fetcher).render(
-            stylesheets=[renderer.stylesheet], font_config=renderer.font_config)
-        with warnings.catch_warnings():
-            # WeasyPrint 70 opens its sRGB profile for PDF/A without closing it;
-            # the file is read in full, so the warning is noise, not a leak we can fix.
-            warnings.filterwarnings("ignore", message=r"unclosed file .*sRGB2014\.icc",
-                                    category=ResourceWarning)
-            pdf: bytes = document.write_pdf(**pdf_options)
+        document: Document = _ProposalHTML(
+            string=html, base_url=renderer.fetcher.base_url, url_fetcher=renderer.fetcher,
+        ).render(stylesheets=[renderer.stylesheet], font_config=renderer.font_config)
+    return document
+
+
+def write_document(document: Document, **pdf_options: Any) -> bytes:
+    """Draw a laid-out document and write it as PDF (the second half of `render_html`)."""
+    with _get_renderer().lock, warnings.catch_warnings():
+        # WeasyPrint 70 opens its sRGB profile for PDF/A without closing it;
+        # the file is read in full, so the warning is noise, not a leak we can fix.
+        warnings.filterwarnings("ignore", message=r"unclosed file .*sRGB2014\.icc",
+                                category=ResourceWarning)
+        pdf: bytes = document.write_pdf(**pdf_options)
     return pdf
 
 
