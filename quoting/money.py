@@ -160,12 +160,6 @@ class Money(_MoneyFields):
 _new_money = tuple.__new__
 
 
-def trusted_money(amount: Decimal, currency: str) -> Money:
-    """Money from a Decimal and a currency already known to be valid (pricing's
-    hot path, where both come from validated price tables); skips the checks."""
-    return _new_money(Money, (amount, currency))
-
-
 def round_half_up(amount: Decimal, currency: str) -> Decimal:
     """Half-up to the currency's minor unit: the one place money is rounded."""
     return amount.quantize(_QUANTUMS[currency], rounding=ROUND_HALF_UP)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
-from quoting.money import Money, round_half_up, trusted_money
+from quoting.money import Money, round_half_up
 from quoting.rules import LineCategory, Role, RulesVersion
 from quoting.scope import QuoteRequest, check_against_rules
 
@@ -131,8 +131,8 @@ def price(request: QuoteRequest, rules: RulesVersion, today: date) -> PricedQuot
     table = _price_table(rules, currency)
     program = _section("program", currency, _program_lines(request, table),
                        request.discount_percent, table.taxes)
-    licenses = _section("licenses", table.license_currency, _license_lines(request, table),
-                        ZERO, table.taxes)
+    licenses = (_section("licenses", table.license_currency, _license_lines(request, table),
+                         ZERO, table.taxes) if request.licenses else table.no_licenses)
     valid_days = request.valid_days or rules.default_valid_days
     return PricedQuote(
         market=rules.market.value,
@@ -149,9 +149,9 @@ def price(request: QuoteRequest, rules: RulesVersion, today: date) -> PricedQuot
 
 
 # Pricing runs thousands of times per second, so the hot path below builds
-# its records with tuple.__new__ (skipping NamedTuple's keyword handling) and
-# Money with `trusted_money`: every figure comes from a price table whose
-# amounts and currency were validated when the rules were loaded.
+# its records, Money included, with tuple.__new__: that skips NamedTuple's
+# keyword handling and Money's checks, which every figure here has passed when
+# its price table was loaded (a Decimal at the currency's precision).
 ZERO = Decimal(0)
 _new_record = tuple.__new__
 _NO_DETAIL: Mapping[str, str | int] = MappingProxyType({})
@@ -172,7 +172,7 @@ class _Tariff(NamedTuple):
         # Unit prices are validated at the currency's precision on load, so a
         # whole quantity times a unit price needs no rounding.
         unit_price = self.unit_price
-        amount = trusted_money(unit_price.amount * quantity, unit_price.currency)
+        amount = _new_record(Money, (unit_price.amount * quantity, unit_price.currency))
         return _new_record(PricedLine, (code, description, self.category, quantity, self.unit,
                                         unit_price, amount, self.rule, detail))
 
@@ -197,13 +197,15 @@ class _PriceTable(NamedTuple):
     band_codes: dict[str, tuple[str, ...]]
     track_weeks: _Tariff
     trips: dict[str, _Tariff]
-    trip_details: dict[str, Mapping[str, str | int]]
     follow_up_line: PricedLine
     minimum_fee: Money
     minimum_rule: str
     licenses: dict[str, _Tariff]
     license_currency: str
     taxes: dict[LineCategory, _TaxTreatment]
+    # Lines already worked out, by kind and quantity (see _kept_lines).
+    kept: dict[tuple[str, int, int], tuple[PricedLine, ...]]
+    no_licenses: Section
 
 
 _TABLES: dict[tuple[int, str], tuple[RulesVersion, _PriceTable]] = {}
@@ -261,7 +263,6 @@ def _price_table(rules: RulesVersion, currency: str) -> _PriceTable:
         track_weeks=tariff("delivery_weeks", "Live sessions", LineCategory.TRAINING,
                            "track-week", prices.per_track_week, "per_track_week"),
         trips=trips,
-        trip_details={mode: MappingProxyType({"mode": mode}) for mode in trips},
         follow_up_line=follow_up.plain_line(1),
         minimum_fee=Money(prices.minimum_program_fee, currency),
         minimum_rule=f"{ref}.minimum_program_fee",
@@ -278,6 +279,8 @@ def _price_table(rules: RulesVersion, currency: str) -> _PriceTable:
                                     treatment.exempt_reason is not None)
             for category, treatment in rules.tax.items()
         },
+        kept={},
+        no_licenses=_section("licenses", rules.licenses.currency, [], ZERO, {}),
     )
     _TABLES[key] = (rules, table)
     return table
@@ -285,8 +288,8 @@ def _price_table(rules: RulesVersion, currency: str) -> _PriceTable:
 
 def _program_lines(request: QuoteRequest, table: _PriceTable) -> list[PricedLine]:
     participants = request.participants
-    lines = [table.discovery.plain_line(request.discovery_areas),
-             table.cases.plain_line(request.cases)]
+    lines = [*_kept_lines(table, "discovery", request.discovery_areas),
+             *_kept_lines(table, "cases", request.cases)]
     tracks = 0
     for role, count in (("technical", participants.technical),
                         ("business", participants.business),
@@ -294,18 +297,11 @@ def _program_lines(request: QuoteRequest, table: _PriceTable) -> list[PricedLine
         if count > 0:
             tracks += 1
             lines.append(table.design_lines[role])
-            _add_participant_lines(lines, role, count, table)
-    weeks = request.duration_weeks
-    track_weeks = table.track_weeks
-    lines.append(track_weeks.line(
-        weeks * tracks, f"Live sessions: {weeks} weeks x {tracks} track(s)",
-        {"weeks": weeks, "tracks": tracks}, track_weeks.code,
-    ))
+            lines.extend(_kept_lines(table, role, count))
+    lines.extend(_kept_lines(table, "weeks", request.duration_weeks, tracks))
     mode = request.delivery.mode
     if mode != "remote":
-        trip = table.trips[mode]
-        lines.append(trip.line(request.delivery.trips, trip.description, table.trip_details[mode],
-                               trip.code))
+        lines.extend(_kept_lines(table, mode, request.delivery.trips))
     lines.append(table.follow_up_line)
     subtotal = sum([line.amount.amount for line in lines], ZERO)
     minimum = table.minimum_fee
@@ -317,9 +313,52 @@ def _program_lines(request: QuoteRequest, table: _PriceTable) -> list[PricedLine
     return lines
 
 
-def _add_participant_lines(lines: list[PricedLine], role: str, count: int,
-                           table: _PriceTable) -> None:
+# Every quantity is a small whole number bounded by validation (areas, cases,
+# head counts, weeks, trips), and the same ones recur across quotes; so the
+# lines for a quantity are worked out once per price table and kept. Past this
+# many distinct keys per table the rest are worked out each time.
+_LINES_KEPT = 8192
+
+
+def _kept_lines(table: _PriceTable, kind: str, quantity: int,
+                tracks: int = 0) -> tuple[PricedLine, ...]:
+    """`kind` is "discovery", "cases", "weeks", a role or a delivery mode."""
+    key = (kind, quantity, tracks)
+    lines = table.kept.get(key)
+    if lines is None:
+        lines = _worked_out_lines(table, kind, quantity, tracks)
+        if len(table.kept) < _LINES_KEPT:
+            table.kept[key] = lines
+    return lines
+
+
+def _worked_out_lines(table: _PriceTable, kind: str, quantity: int,
+                      tracks: int) -> tuple[PricedLine, ...]:
+    if kind == "discovery":
+        return (table.discovery.plain_line(quantity),)
+    if kind == "cases":
+        return (table.cases.plain_line(quantity),)
+    if kind == "weeks":
+        track_weeks = table.track_weeks
+        return (track_weeks.line(
+            quantity * tracks, f"Live sessions: {quantity} weeks x {tracks} track(s)",
+            MappingProxyType({"weeks": quantity, "tracks": tracks}), track_weeks.code),)
+    if kind in table.trips:
+        trip = table.trips[kind]
+        return (trip.line(quantity, trip.description, MappingProxyType({"mode": kind}),
+                          trip.code),)
+    return _graduated_lines(kind, quantity, table)
+
+
+def forget_kept_lines() -> None:
+    """Empty every price table's kept lines (benchmarks measure the cold cost)."""
+    for _rules, table in _TABLES.values():
+        table.kept.clear()
+
+
+def _graduated_lines(role: str, count: int, table: _PriceTable) -> tuple[PricedLine, ...]:
     """Graduated bands: each band's price applies only to the participants in it."""
+    lines = []
     below = 0
     name = ROLE_NAMES[role]
     codes = table.band_codes[role]
@@ -330,9 +369,10 @@ def _add_participant_lines(lines: list[PricedLine], role: str, count: int,
         first = below + 1
         lines.append(tariff.line(
             upper - below, f"{name} participants {first}-{upper}",
-            {"role": role, "first": first, "last": upper}, codes[index],
+            MappingProxyType({"role": role, "first": first, "last": upper}), codes[index],
         ))
         below = upper
+    return tuple(lines)
 
 
 def _license_lines(request: QuoteRequest, table: _PriceTable) -> list[PricedLine]:
@@ -354,7 +394,10 @@ def _section(name: Literal["program", "licenses"], currency: str, lines: list[Pr
     sums: dict[LineCategory, Decimal] = {}
     for line in lines:
         category = line.category
-        sums[category] = sums.get(category, ZERO) + line.amount.amount
+        if category in sums:
+            sums[category] += line.amount.amount
+        else:
+            sums[category] = line.amount.amount
     fraction = discount_percent / HUNDRED
     subtotal = discount = tax = ZERO
     taxes = []
@@ -364,20 +407,23 @@ def _section(name: Literal["program", "licenses"], currency: str, lines: list[Pr
         category_subtotal = sums.get(category)
         if category_subtotal is None:
             continue
-        category_discount = round_half_up(category_subtotal * fraction, currency)
+        category_discount = (round_half_up(category_subtotal * fraction, currency)
+                             if fraction else ZERO)
         base = category_subtotal - category_discount
         treatment = treatments[category]
-        category_tax = round_half_up(base * treatment.rate, currency)
+        rate = treatment.rate
+        category_tax = round_half_up(base * rate, currency) if rate else ZERO
         taxes.append(_new_record(TaxLine, (
-            category, treatment.rate, treatment.label, trusted_money(base, currency),
-            trusted_money(category_tax, currency), treatment.exempt,
+            category, rate, treatment.label, _new_record(Money, (base, currency)),
+            _new_record(Money, (category_tax, currency)), treatment.exempt,
         )))
         subtotal += category_subtotal
         discount += category_discount
         tax += category_tax
     net = subtotal - discount
     return _new_record(Section, (
-        name, currency, tuple(lines), trusted_money(subtotal, currency), discount_percent,
-        trusted_money(discount, currency), trusted_money(net, currency), tuple(taxes),
-        trusted_money(tax, currency), trusted_money(net + tax, currency),
+        name, currency, tuple(lines), _new_record(Money, (subtotal, currency)), discount_percent,
+        _new_record(Money, (discount, currency)), _new_record(Money, (net, currency)),
+        tuple(taxes), _new_record(Money, (tax, currency)),
+        _new_record(Money, (net + tax, currency)),
     ))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from quoting.money import Money
+from quoting.pricing import forget_kept_lines
 from quoting.rules import Market
 from quoting.service_pricing import price_request
 
@@ -175,3 +176,14 @@ def test_lines_prepared_once_per_price_list_cannot_be_changed_by_a_caller(quote_
     as_json["detail"]["role"] = "changed"
     again = quote_for("MX", **SMALL_MX).to_dict()["program"]["lines"][2]
     assert again["detail"] == {"role": "technical"}
+
+
+def test_a_quote_from_kept_lines_equals_one_worked_out_afresh(quote_for):
+    request = {"participants": {"technical": 14, "business": 31, "leadership": 3},
+               "duration_weeks": 6, "discovery_areas": 4, "cases": 3,
+               "delivery": {"mode": "hybrid", "trips": 2}}
+    forget_kept_lines()
+    afresh = quote_for("MX", **request).to_dict()
+    assert quote_for("MX", **request).to_dict() == afresh
+    forget_kept_lines()
+    assert quote_for("MX", **request).to_dict() == afresh
