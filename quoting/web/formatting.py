@@ -7,15 +7,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import flask_babel
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from quoting.i18n import currency_symbols, format_locale, format_long_date, format_money
+from quoting.line_wording import Words, category_name, line_concept
 from quoting.money import Money
+from quoting.rules import RulesVersion
 from quoting.taxid import display_tax_id
-from quoting.web.text import _, ngettext
 
 STATUS_LABELS = {
     "draft": _l("Draft"),
@@ -47,13 +49,6 @@ ROLE_NAMES = {
 DELIVERY_NAMES = {"remote": _l("Remote"), "onsite": _l("On site"), "hybrid": _l("Hybrid")}
 
 LANGUAGE_NAMES = {"es": "Español", "en": "English", "pt": "Português"}
-
-CATEGORY_NAMES = {
-    "training": _l("training"),
-    "consulting": _l("consulting"),
-    "travel": _l("travel"),
-    "license": _l("licenses"),
-}
 
 
 def market_locale(market: str) -> str:
@@ -106,52 +101,22 @@ def number(value: int | str | Decimal, market: str) -> str:
                               decimal_quantization=False))
 
 
-def describe_line(line: dict[str, Any], product_names: dict[str, str]) -> str:
-    """A priced line in the user's language, from its code and detail."""
-    code = str(line.get("code", ""))
-    detail = line.get("detail") or {}
-    head, _sep, rest = code.partition(".")
-    if head == "discovery":
-        return _("Discovery interviews, one per client area")
-    if head == "cases":
-        return _("Client cases turned into working material")
-    if head == "track_design":
-        return _("%(track)s track: design", track=ROLE_NAMES.get(rest, rest))
-    if head == "participants":
-        role = str(detail.get("role", rest.split(".")[0]))
-        return _("%(track)s participants %(first)s to %(last)s",
-                 track=ROLE_NAMES.get(role, role), first=detail.get("first", ""),
-                 last=detail.get("last", ""))
-    if head == "delivery_weeks":
-        weeks, tracks = int(detail.get("weeks", 0)), int(detail.get("tracks", 0))
-        return _("Live sessions: %(weeks)s × %(tracks)s",
-                 weeks=ngettext("%(num)s week", "%(num)s weeks", weeks),
-                 tracks=ngettext("%(num)s track", "%(num)s tracks", tracks))
-    if head == "travel":
-        if rest == "onsite":
-            return _("Travel for on-site delivery, per trip")
-        return _("Travel for hybrid delivery, per trip")
-    if head == "follow_up":
-        return _("Adoption measurement at 30, 60 and 90 days")
-    if head == "minimum_fee":
-        return _("Adjustment to the program's minimum fee")
-    if head == "license":
-        product = str(detail.get("product", rest))
-        seats, months = int(detail.get("seats", 0)), int(detail.get("months", 0))
-        return _("%(product)s: %(seats)s × %(months)s",
-                 product=product_names.get(product, product),
-                 seats=ngettext("%(num)s seat", "%(num)s seats", seats),
-                 months=ngettext("%(num)s month", "%(num)s months", months))
-    return str(line.get("description", code))
+def web_words() -> Words:
+    """The interface language's gettext functions (domain `web`), uninterpolated,
+    for the wording shared with the proposal (quoting.line_wording)."""
+    translations = flask_babel.get_translations()
+    return Words(translations.gettext, translations.ngettext)
 
 
-def breakdown(priced: dict[str, Any], product_names: dict[str, str],
+def breakdown(priced: dict[str, Any], rules: RulesVersion | None,
               tax_labels: dict[str, str] | None = None) -> dict[str, Any]:
     """The priced quote (PricedQuote.to_dict(), live or stored) ready to show:
     program and licenses apart, each line with the rule behind it."""
     market = str(priced["market"])
     currencies = [priced["program"]["currency"], priced["licenses"]["currency"]]
-    symbols = currency_symbols(currencies, market_locale(market))
+    locale = market_locale(market)
+    symbols = currency_symbols(currencies, locale)
+    words = web_words()
 
     def section(data: dict[str, Any]) -> dict[str, Any]:
         currency = str(data["currency"])
@@ -162,7 +127,8 @@ def breakdown(priced: dict[str, Any], product_names: dict[str, str],
         return {
             "currency": currency,
             "lines": [{
-                "concept": describe_line(line, product_names),
+                "concept": line_concept(str(line["code"]), line.get("detail") or {}, words,
+                                        rules, locale),
                 "quantity": number(line["quantity"], market),
                 "unit_price": fmt(line["unit_price"]),
                 "amount": fmt(line["amount"]),
@@ -177,7 +143,7 @@ def breakdown(priced: dict[str, Any], product_names: dict[str, str],
             "net": fmt(data["net"]),
             "taxes": [{
                 "label": (tax_labels or {}).get(tax["category"], tax["label"]),
-                "category": CATEGORY_NAMES.get(tax["category"], tax["category"]),
+                "category": category_name(str(tax["category"]), words),
                 "base": fmt(tax["base"]),
                 "amount": fmt(tax["amount"]),
                 "exempt": bool(tax["exempt"]),

@@ -31,6 +31,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from quoting import services
 from quoting.errors import QuoteInputError
 from quoting.i18n import market_today
+from quoting.line_wording import license_name
 from quoting.rules import Market, NoRulesInForce, RulesVersion
 from quoting.service_pricing import price_request
 from quoting.store.errors import (
@@ -44,7 +45,7 @@ from quoting.store.models import Quote, QuoteStatus
 from quoting.taxid import SCHEMES
 from quoting.web import db_session
 from quoting.web.auth import signed_in
-from quoting.web.formatting import STATUS_LABELS, breakdown, market_locale
+from quoting.web.formatting import STATUS_LABELS, breakdown, market_locale, web_words
 from quoting.web.forms import (
     DELIVERY_MODES,
     LANGUAGES,
@@ -80,19 +81,6 @@ def _rules(market: str) -> RulesVersion | None:
         return None
 
 
-def _product_names(rules: RulesVersion | None) -> dict[str, str]:
-    names = {
-        "chat-team": _("Team chat assistant (business plan)"),
-        "chat-enterprise": _("Enterprise chat assistant (SSO, data controls)"),
-        "coding-assistant": _("Coding assistant for developers"),
-        "api-credit": _("API usage credit, block of USD 100"),
-    }
-    if rules is not None:
-        for product in rules.licenses.products:
-            names.setdefault(product.code, product.name)
-    return names
-
-
 def _tax_labels(rules: RulesVersion | None) -> dict[str, str]:
     """The market's tax labels in the interface language ("IVA 19%", "VAT (IVA) 19%")."""
     if rules is None:
@@ -120,14 +108,15 @@ def _price(form: QuoteForm) -> tuple[dict[str, Any] | None, dict[str, str]]:
     except ValueError as exc:  # anything else the core refuses: shown, never a 500
         return None, {"form": str(exc)}
     rules = _rules(priced.market)
-    return breakdown(priced.to_dict(), _product_names(rules), _tax_labels(rules)), {}
+    return breakdown(priced.to_dict(), rules, _tax_labels(rules)), {}
 
 
 def _form_page_context(form: QuoteForm, errors: dict[str, str],
                        quote: Quote | None = None) -> dict[str, Any]:
     rules = _rules(form.market)
     currencies = list(rules.allowed_currencies) if rules else []
-    products = [(p.code, _product_names(rules).get(p.code, p.name))
+    words = web_words()
+    products = [(p.code, license_name(p.code, words, rules))
                 for p in rules.licenses.products] if rules else []
     return {
         "form": form, "errors": errors, "quote": quote, "markets": MARKETS,
@@ -368,7 +357,7 @@ def show(number: str) -> str:
         rules = services.default_rulebook().by_version(current["rules_version"])
     return render_template(
         "quotes/show.html", quote=quote, view=view, current=current,
-        breakdown=breakdown(current["priced"], _product_names(rules), _tax_labels(rules)),
+        breakdown=breakdown(current["priced"], rules, _tax_labels(rules)),
         events=services.quote_events(session, quote.number), can_edit=_can_edit(quote),
         is_manager=signed_in().role in services.MANAGERS, editable=quote.status in EDITABLE,
         locale=market_locale(quote.market),
