@@ -39,6 +39,7 @@ MAX_LICENSE_LINES = 100
 MAX_SEATS = 10_000
 MAX_LICENSE_MONTHS = 36
 MIN_CASES, MAX_CASES = 2, 4
+TAX_ID_MAX_LENGTH = 40
 
 
 def _whole_number(value: object) -> object:
@@ -83,7 +84,7 @@ class _Input(BaseModel):
 
 class Client(_Input):
     name: str = Field(min_length=1, max_length=200)
-    tax_id: str = Field(min_length=1, max_length=40)
+    tax_id: str = Field(min_length=1, max_length=TAX_ID_MAX_LENGTH)
     email: str | None = Field(default=None, max_length=254,
                               pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     contact: str | None = Field(default=None, max_length=200)
@@ -163,6 +164,24 @@ class QuoteRequest(_Input):
     @classmethod
     def _upper_currency(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("client", mode="before")
+    @classmethod
+    def _compact_tax_id(cls, value: object, info: ValidationInfo) -> object:
+        """Store the tax ID compact (20-26756539-3 -> 20267565393): done on the raw
+        mapping, before the Client is built, so no copy of it is needed. A tax ID
+        that is not valid is left as typed, for the check below to report."""
+        market = info.data.get("market")
+        if market is None or not isinstance(value, dict):
+            return value
+        tax_id = value.get("tax_id")
+        if not isinstance(tax_id, str) or len(tax_id) > TAX_ID_MAX_LENGTH:
+            return value
+        try:
+            compact = compact_tax_id(market.value, tax_id.strip())
+        except InvalidTaxId:
+            return value
+        return value if compact == tax_id else {**value, "tax_id": compact}
 
     @field_validator("client")
     @classmethod

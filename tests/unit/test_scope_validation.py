@@ -69,6 +69,13 @@ def test_every_market_checks_its_own_tax_id(rulebook, market, bad_tax_id):
 def test_a_valid_tax_id_is_kept_in_compact_form():
     request = parse_request(base_request("CO", client={"name": "X", "tax_id": "860.012.336-1"}))
     assert request.client.tax_id == "8600123361"
+    spaced = parse_request(base_request("AR", client={"name": "X", "tax_id": " 20-26756539-3 "}))
+    assert spaced.client.tax_id == "20267565393"
+
+
+def test_a_wrong_tax_id_is_reported_as_it_was_typed(rulebook):
+    problems = problems_for(rulebook, "CL", client={"name": "X", "tax_id": "76.086.428-4"})
+    assert "'76.086.428-4'" in problems["client.tax_id"]
 
 
 def test_a_spanish_vat_number_with_the_es_prefix_is_accepted():
