@@ -129,10 +129,15 @@ def price(request: QuoteRequest, rules: RulesVersion, today: date) -> PricedQuot
     quote_date = request.date or today
     currency = request.currency or rules.default_currency
     table = _price_table(rules, currency)
-    program = _section("program", currency, _program_lines(request, table),
+    program_lines, program_sums = _program_lines(request, table)
+    program = _section("program", currency, program_lines, program_sums,
                        request.discount_percent, table.taxes)
-    licenses = (_section("licenses", table.license_currency, _license_lines(request, table),
-                         ZERO, table.taxes) if request.licenses else table.no_licenses)
+    if request.licenses:
+        license_lines = _license_lines(request, table)
+        licenses = _section("licenses", table.license_currency, license_lines,
+                            _sums_by_category(license_lines), ZERO, table.taxes)
+    else:
+        licenses = table.no_licenses
     valid_days = request.valid_days or rules.default_valid_days
     return PricedQuote(
         market=rules.market.value,
@@ -192,19 +197,19 @@ class _PriceTable(NamedTuple):
 
     discovery: _Tariff
     cases: _Tariff
-    design_lines: dict[str, PricedLine]
+    design_groups: dict[str, _LineGroup]
     bands: tuple[tuple[int | None, _Tariff], ...]
     band_codes: dict[str, tuple[str, ...]]
     track_weeks: _Tariff
     trips: dict[str, _Tariff]
-    follow_up_line: PricedLine
+    follow_up_group: _LineGroup
     minimum_fee: Money
     minimum_rule: str
     licenses: dict[str, _Tariff]
     license_currency: str
     taxes: dict[LineCategory, _TaxTreatment]
-    # Lines already worked out, by kind and quantity (see _kept_lines).
-    kept: dict[tuple[str, int, int], tuple[PricedLine, ...]]
+    # Lines already worked out, by kind and quantity (see _kept_group).
+    kept: dict[tuple[str, int, int], _LineGroup]
     no_licenses: Section
 
 
@@ -249,9 +254,10 @@ def _price_table(rules: RulesVersion, currency: str) -> _PriceTable:
                          "area", prices.per_discovery_area, "per_discovery_area"),
         cases=tariff("cases", "Client cases turned into working material",
                      LineCategory.CONSULTING, "case", prices.per_case, "per_case"),
-        design_lines={
-            role: design_tariff.line(1, design_tariff.description,
-                                     MappingProxyType({"role": role}), design_tariff.code)
+        design_groups={
+            role: _group((design_tariff.line(1, design_tariff.description,
+                                             MappingProxyType({"role": role}),
+                                             design_tariff.code),))
             for role, design_tariff in design.items()
         },
         bands=bands,
@@ -263,7 +269,7 @@ def _price_table(rules: RulesVersion, currency: str) -> _PriceTable:
         track_weeks=tariff("delivery_weeks", "Live sessions", LineCategory.TRAINING,
                            "track-week", prices.per_track_week, "per_track_week"),
         trips=trips,
-        follow_up_line=follow_up.plain_line(1),
+        follow_up_group=_group((follow_up.plain_line(1),)),
         minimum_fee=Money(prices.minimum_program_fee, currency),
         minimum_rule=f"{ref}.minimum_program_fee",
         licenses={
@@ -280,37 +286,59 @@ def _price_table(rules: RulesVersion, currency: str) -> _PriceTable:
             for category, treatment in rules.tax.items()
         },
         kept={},
-        no_licenses=_section("licenses", rules.licenses.currency, [], ZERO, {}),
+        no_licenses=_section("licenses", rules.licenses.currency, [], {}, ZERO, {}),
     )
     _TABLES[key] = (rules, table)
     return table
 
 
-def _program_lines(request: QuoteRequest, table: _PriceTable) -> list[PricedLine]:
+def _program_lines(request: QuoteRequest,
+                   table: _PriceTable) -> tuple[list[PricedLine], dict[LineCategory, Decimal]]:
+    """The program's lines, and their sums by category."""
     participants = request.participants
-    lines = [*_kept_lines(table, "discovery", request.discovery_areas),
-             *_kept_lines(table, "cases", request.cases)]
+    groups = [_kept_group(table, "discovery", request.discovery_areas),
+              _kept_group(table, "cases", request.cases)]
     tracks = 0
     for role, count in (("technical", participants.technical),
                         ("business", participants.business),
                         ("leadership", participants.leadership)):
         if count > 0:
             tracks += 1
-            lines.append(table.design_lines[role])
-            lines.extend(_kept_lines(table, role, count))
-    lines.extend(_kept_lines(table, "weeks", request.duration_weeks, tracks))
+            groups.append(table.design_groups[role])
+            groups.append(_kept_group(table, role, count))
+    groups.append(_kept_group(table, "weeks", request.duration_weeks, tracks))
     mode = request.delivery.mode
     if mode != "remote":
-        lines.extend(_kept_lines(table, mode, request.delivery.trips))
-    lines.append(table.follow_up_line)
-    subtotal = sum([line.amount.amount for line in lines], ZERO)
+        groups.append(_kept_group(table, mode, request.delivery.trips))
+    groups.append(table.follow_up_group)
+    lines: list[PricedLine] = []
+    sums: dict[LineCategory, Decimal] = {}
+    for group in groups:
+        lines.extend(group.lines)
+        category = group.category
+        sums[category] = sums[category] + group.amount if category in sums else group.amount
+    subtotal = sum(sums.values(), ZERO)
     minimum = table.minimum_fee
     if subtotal < minimum.amount:
         top_up = _Tariff("minimum_fee", f"Adjustment to the minimum program fee of {minimum}",
                          LineCategory.TRAINING, "program",
-                         Money(minimum.amount - subtotal, minimum.currency), table.minimum_rule)
-        lines.append(top_up.plain_line(1))
-    return lines
+                         Money(minimum.amount - subtotal, minimum.currency),
+                         table.minimum_rule).plain_line(1)
+        lines.append(top_up)
+        sums[top_up.category] = sums.get(top_up.category, ZERO) + top_up.amount.amount
+    return lines, sums
+
+
+class _LineGroup(NamedTuple):
+    """Lines of one category worked out together, with their sum."""
+
+    lines: tuple[PricedLine, ...]
+    category: LineCategory
+    amount: Decimal
+
+
+def _group(lines: tuple[PricedLine, ...]) -> _LineGroup:
+    return _LineGroup(lines, lines[0].category, sum([line.amount.amount for line in lines], ZERO))
 
 
 # Every quantity is a small whole number bounded by validation (areas, cases,
@@ -320,16 +348,15 @@ def _program_lines(request: QuoteRequest, table: _PriceTable) -> list[PricedLine
 _LINES_KEPT = 8192
 
 
-def _kept_lines(table: _PriceTable, kind: str, quantity: int,
-                tracks: int = 0) -> tuple[PricedLine, ...]:
+def _kept_group(table: _PriceTable, kind: str, quantity: int, tracks: int = 0) -> _LineGroup:
     """`kind` is "discovery", "cases", "weeks", a role or a delivery mode."""
     key = (kind, quantity, tracks)
-    lines = table.kept.get(key)
-    if lines is None:
-        lines = _worked_out_lines(table, kind, quantity, tracks)
+    group = table.kept.get(key)
+    if group is None:
+        group = _group(_worked_out_lines(table, kind, quantity, tracks))
         if len(table.kept) < _LINES_KEPT:
-            table.kept[key] = lines
-    return lines
+            table.kept[key] = group
+    return group
 
 
 def _worked_out_lines(table: _PriceTable, kind: str, quantity: int,
@@ -388,16 +415,19 @@ def _license_lines(request: QuoteRequest, table: _PriceTable) -> list[PricedLine
     return lines
 
 
-def _section(name: Literal["program", "licenses"], currency: str, lines: list[PricedLine],
-             discount_percent: Decimal, treatments: dict[LineCategory, _TaxTreatment]) -> Section:
-    # Sums run on plain Decimals (all in `currency`); Money wraps the results.
+def _sums_by_category(lines: list[PricedLine]) -> dict[LineCategory, Decimal]:
     sums: dict[LineCategory, Decimal] = {}
     for line in lines:
         category = line.category
-        if category in sums:
-            sums[category] += line.amount.amount
-        else:
-            sums[category] = line.amount.amount
+        sums[category] = sums.get(category, ZERO) + line.amount.amount
+    return sums
+
+
+def _section(name: Literal["program", "licenses"], currency: str, lines: list[PricedLine],
+             sums: dict[LineCategory, Decimal], discount_percent: Decimal,
+             treatments: dict[LineCategory, _TaxTreatment]) -> Section:
+    """`sums` are the lines' amounts by category, all in `currency`; Money wraps
+    the results."""
     fraction = discount_percent / HUNDRED
     subtotal = discount = tax = ZERO
     taxes = []
