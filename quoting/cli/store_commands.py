@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from quoting import services
+from quoting import proposal_archive, services
 from quoting.cli.pricing_commands import fail, fail_input, read_request
 from quoting.errors import QuoteInputError
 from quoting.store import migrate
@@ -185,6 +185,20 @@ def register(main: click.Group) -> None:
                                              _day(today))
             _print_quote_line(quote)
 
+    def _archive_sent_pdf(number: str) -> None:
+        """The PDF as sent, rendered and its SHA-256 recorded, ready for finance."""
+        engine = open_engine()
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                digest = proposal_archive.archive_sent(session, number)
+        finally:
+            engine.dispose()
+        if digest is None:
+            click.echo(f"{number}: sent; its PDF could not be archived now and will be "
+                       f"rendered when first asked for", err=True)
+        else:
+            click.echo(f"{number}: PDF archived as sent (SHA-256 {digest})")
+
     def _transition(name: str, doc: str, call: Callable[..., Quote],
                     needs_reason: bool = False, takes_today: bool = False,
                     takes_reason: bool = False) -> None:
@@ -203,6 +217,8 @@ def register(main: click.Group) -> None:
                     args.append(_day(today))
                 quote = call(*args, **kwargs)
                 _print_quote_line(quote)
+            if name == "send":
+                _archive_sent_pdf(quote.number)
 
         command.__doc__ = doc
         if needs_reason:

@@ -9,7 +9,6 @@ form with what was typed and the problem beside its field, never a 500.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from datetime import date
 from typing import Any
 
@@ -28,7 +27,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
-from quoting import services
+from quoting import proposal_archive, services
 from quoting.errors import QuoteInputError
 from quoting.i18n import market_today
 from quoting.line_wording import license_name
@@ -403,6 +402,8 @@ def act(number: str, action: str) -> BaseResponse:
             done = services.reject_discount(session, quote.number, user, reason)
             message = _("Discount rejected on %(number)s.", number=done.number)
         session.commit()
+        if action == "send":  # the PDF as sent, ready for the client and finance
+            proposal_archive.archive_sent(session, done.number)
     except QuoteInputError:
         session.rollback()
         flash(_("Write the reason for the decision."), "error")
@@ -493,29 +494,20 @@ def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str
 @bp.route("/quotes/<number>/pdf")
 def pdf(number: str) -> Response:
     """The proposal PDF of a revision (the current one by default), inline or as a download."""
-    from quoting import documents  # WeasyPrint loads only when a PDF is asked for
-
     quote = _load(number)
     value = request.args.get("revision", "")
     revision = int(value) if value.isdigit() else quote.current_revision
     session = db_session()
     try:
-        snapshot = services.revision_snapshot(session, quote.number, revision)
+        # Rendered once per revision, then from disk; a sent one as it was sent, with
+        # its SHA-256 kept on the revision (normally already done when it was sent).
+        body = proposal_archive.revision_pdf(session, quote.number, revision)
+        session.commit()
     except NotFound:
         abort(404, description=_("This quote has no revision %(revision)s.", revision=revision))
-    if snapshot.get("sent_at"):
-        # A sent revision is always the document as sent (a later acceptance or expiry
-        # does not change it), the same bytes the finance API archives.
-        snapshot["status"] = "sent"
-    body = documents.cached_proposal(snapshot)  # rendered once per revision, then from disk
-    if snapshot.get("sent_at"):
-        # Keep the fingerprint of the document as sent with the revision.
-        try:
-            services.record_pdf_sha256(session, quote.number, revision,
-                                       hashlib.sha256(body).hexdigest())
-            session.commit()
-        except (ServiceError, QuoteInputError):
-            session.rollback()
+    except ServiceError:  # a different SHA-256 was recorded: show, record nothing
+        session.rollback()
+        body = proposal_archive.revision_pdf(session, quote.number, revision, record=False)
     response = make_response(body)
     response.mimetype = "application/pdf"
     filename = f"{quote.number}-r{revision}.pdf"

@@ -39,7 +39,9 @@ def test_a_user_can_create_revise_send_and_list_quotes(ready: CliRunner, tmp_pat
     created = invoke(ready, "quote", "create", str(EXAMPLES / "ar.json"), *TODAY)
     assert created.stdout.startswith("AR-2026-0001  draft  revision 1")
 
-    assert invoke(ready, "quote", "send", "AR-2026-0001", *TODAY).exit_code == 0
+    first_send = invoke(ready, "quote", "send", "AR-2026-0001", *TODAY)
+    assert first_send.exit_code == 0
+    assert "AR-2026-0001: PDF archived as sent (SHA-256 " in first_send.stdout
     longer = tmp_path / "longer.json"
     request = json.loads((EXAMPLES / "ar.json").read_text())
     longer.write_text(json.dumps({**request, "duration_weeks": 9}))
@@ -56,8 +58,12 @@ def test_a_user_can_create_revise_send_and_list_quotes(ready: CliRunner, tmp_pat
     listed = invoke(ready, "quote", "list")
     assert listed.stdout.splitlines()[0].startswith("AR-2026-0001   sent")
     history = invoke(ready, "quote", "history", "AR-2026-0001").stdout
+    # Each send archives the PDF as sent (revision.pdf, with its SHA-256).
     assert [line.split()[2] for line in history.splitlines()] == [
-        "quote.create", "quote.send", "quote.revise", "quote.send"]
+        "quote.create", "quote.send", "revision.pdf", "quote.revise", "quote.send",
+        "revision.pdf"]
+    sent = invoke(ready, "quote", "send", "AR-2026-0001", *TODAY)
+    assert sent.exit_code == 2  # already sent: refused, nothing archived twice
 
 
 def test_an_invalid_transition_exits_2_with_the_reason_and_no_traceback(

@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Callable
 
+import pytest
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import Engine
@@ -141,3 +142,32 @@ def test_a_sent_revision_keeps_the_same_pdf_after_acceptance_and_its_fingerprint
     with Session(engine) as session:
         stored = services.get_quote(session, quote.number).revisions[0]
         assert stored.pdf_sha256 == hashlib.sha256(as_sent).hexdigest()
+
+
+def test_sending_archives_the_pdf_at_once_so_nobody_waits_for_its_first_render(
+        signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine) -> None:
+    quote = make_quote("PE")
+    signed_in.post(f"/quotes/{quote.number}/do/send")
+    with Session(engine) as session:
+        recorded = services.get_quote(session, quote.number).revisions[0].pdf_sha256
+    assert recorded is not None  # before anyone opened the PDF
+    served = signed_in.get(f"/quotes/{quote.number}/pdf").data
+    assert hashlib.sha256(served).hexdigest() == recorded
+
+
+def test_a_send_stands_even_when_its_pdf_cannot_be_rendered_then(
+        signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from quoting import documents
+
+    def broken(*_args: object, **_kwargs: object) -> bytes:
+        raise RuntimeError("renderer down")
+
+    monkeypatch.setattr(documents, "cached_proposal", broken)
+    quote = make_quote("ES")
+    page = signed_in.post(f"/quotes/{quote.number}/do/send", follow_redirects=True)
+    assert page.status_code == 200
+    with Session(engine) as session:
+        stored = services.get_quote(session, quote.number)
+        assert stored.status == "sent"
+        assert stored.revisions[0].pdf_sha256 is None

@@ -62,8 +62,8 @@ def revision_pdf(number: str, revision: int) -> Response:
                        f"(revisions 1 to {quote.current_revision})", "revision")
     if stored.pdf_sha256 is None:
         raise ApiError(404, "pdf_not_archived", f"no PDF was archived for {quote.number} "
-                       f"revision {revision}: a PDF is archived when the revision is "
-                       f"rendered for sending", "revision")
+                       f"revision {revision}: a PDF is archived when the revision is sent",
+                       "revision")
     snapshot = services.revision_snapshot(session, quote.number, revision)
     if stored.sent_at is not None:
         # The hash is recorded for the document as sent; a later acceptance or expiry
