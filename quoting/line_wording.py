@@ -26,8 +26,10 @@ class Words:
 
 
 def line_concept(code: str, detail: Mapping[str, Any], words: Words,
-                 rules: RulesVersion | None, locale: str) -> str:
-    """Word a priced line from its code and detail; numbers in `locale`'s format."""
+                 rules: RulesVersion | None, locale: str, unknown: str | None = None) -> str:
+    """Word a priced line from its code and detail; numbers in `locale`'s format.
+    A code this version does not know (from an older quote) shows as `unknown`,
+    e.g. the line's stored description, else as the code itself."""
     _ = words.gettext
     ngettext = words.ngettext
     head, _sep, rest = code.partition(".")
@@ -69,7 +71,7 @@ def line_concept(code: str, detail: Mapping[str, Any], words: Words,
                 "num": format_decimal(seats, locale=locale)},
             "months": ngettext("%(num)s month", "%(num)s months", months) % {"num": months},
         }
-    return code
+    return unknown or code
 
 
 def track_name(role: str, words: Words) -> str:

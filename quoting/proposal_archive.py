@@ -45,12 +45,12 @@ def revision_pdf(session: Session, number: str, revision: int | None = None, *,
     return body
 
 
-def archive_sent(session: Session, number: str) -> str | None:
-    """Render and record the PDF of `number`'s current revision, just sent and
-    committed; returns its SHA-256. The send stands whatever happens here: on
-    failure (None, logged) the PDF is rendered when it is first asked for. Commits."""
+def archive_sent(session: Session, number: str, revision: int) -> str | None:
+    """Render and record the PDF of the revision just sent and committed; returns
+    its SHA-256. The send stands whatever happens here: on failure (None, logged)
+    the PDF is rendered when it is first asked for. Commits."""
     try:
-        body = revision_pdf(session, number)
+        body = revision_pdf(session, number, revision)
         session.commit()
     except Exception:  # the document is rendered again on first view; log, don't undo
         session.rollback()

@@ -185,12 +185,12 @@ def register(main: click.Group) -> None:
                                              _day(today))
             _print_quote_line(quote)
 
-    def _archive_sent_pdf(number: str) -> None:
+    def _archive_sent_pdf(number: str, revision: int) -> None:
         """The PDF as sent, rendered and its SHA-256 recorded, ready for finance."""
         engine = open_engine()
         try:
             with Session(engine, expire_on_commit=False) as session:
-                digest = proposal_archive.archive_sent(session, number)
+                digest = proposal_archive.archive_sent(session, number, revision)
         finally:
             engine.dispose()
         if digest is None:
@@ -218,7 +218,7 @@ def register(main: click.Group) -> None:
                 quote = call(*args, **kwargs)
                 _print_quote_line(quote)
             if name == "send":
-                _archive_sent_pdf(quote.number)
+                _archive_sent_pdf(quote.number, quote.current_revision)
 
         command.__doc__ = doc
         if needs_reason:

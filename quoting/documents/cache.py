@@ -35,8 +35,11 @@ def default_cache_dir() -> Path:
 def renderer_fingerprint() -> str:
     """Hash of the files and versions a PDF depends on besides the snapshot."""
     digest = hashlib.sha256(f"weasyprint {weasyprint.__version__}".encode())
+    package = Path(__file__).resolve().parents[1]
+    # Outside documents/, these shape what the PDF prints too.
+    shared = [package / name for name in ("line_wording.py", "i18n.py", "taxid.py", "money.py")]
     files = sorted([*ASSETS_DIR.rglob("*"), *LOCALES_DIR.rglob("*.po"),
-                    *Path(__file__).parent.glob("*.py")])
+                    *Path(__file__).parent.glob("*.py"), *shared])
     for path in files:
         if path.is_file():
             digest.update(path.name.encode())

@@ -159,7 +159,7 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
     title = titles.get(code, _("Something went wrong"))
     message = error.description if code in (403, 404, 429) else ""
     if code == 503:
-        message = _("The service cannot check sign-in limits right now. "
+        message = _("The service is temporarily unavailable. "
                     "Nothing was saved; try again in a minute.")
     response = make_response(render_template("error.html", code=code, title=title,
                                              message=message), code)

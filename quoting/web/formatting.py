@@ -128,7 +128,7 @@ def breakdown(priced: dict[str, Any], rules: RulesVersion | None,
             "currency": currency,
             "lines": [{
                 "concept": line_concept(str(line["code"]), line.get("detail") or {}, words,
-                                        rules, locale),
+                                        rules, locale, line.get("description")),
                 "quantity": number(line["quantity"], market),
                 "unit_price": fmt(line["unit_price"]),
                 "amount": fmt(line["amount"]),

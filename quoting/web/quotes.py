@@ -403,7 +403,7 @@ def act(number: str, action: str) -> BaseResponse:
             message = _("Discount rejected on %(number)s.", number=done.number)
         session.commit()
         if action == "send":  # the PDF as sent, ready for the client and finance
-            proposal_archive.archive_sent(session, done.number)
+            proposal_archive.archive_sent(session, done.number, done.current_revision)
     except QuoteInputError:
         session.rollback()
         flash(_("Write the reason for the decision."), "error")

@@ -25,6 +25,7 @@ from werkzeug.exceptions import ServiceUnavailable
 
 DEFAULT_STORAGE_URI = "memory://"
 DEFAULT_KEY_PREFIX = "quoting"
+STORE_TIMEOUT_SECONDS = 1.0
 
 
 def init_app(app: Flask) -> None:
@@ -32,8 +33,13 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_KEY_PREFIX", DEFAULT_KEY_PREFIX)
     # wrap_exceptions: a store that cannot be reached raises StorageError,
     # answered below with 503 instead of the driver's own exception (a 500).
-    storage = storage_from_string(str(app.config["RATELIMIT_STORAGE_URI"]),
-                                  wrap_exceptions=True)
+    uri = str(app.config["RATELIMIT_STORAGE_URI"])
+    # A store that does not answer must fail fast too, not hold a server thread
+    # for the operating system's connect timeout.
+    options = ({"socket_connect_timeout": STORE_TIMEOUT_SECONDS,
+                "socket_timeout": STORE_TIMEOUT_SECONDS}
+               if uri.startswith(("redis://", "rediss://", "redis+")) else {})
+    storage = storage_from_string(uri, wrap_exceptions=True, **options)
     if not isinstance(storage, Storage):
         raise ValueError("RATELIMIT_STORAGE_URI must name a synchronous store "
                          "(memory://, redis://…), not an async+ one")

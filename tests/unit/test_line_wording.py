@@ -47,3 +47,10 @@ def test_a_seat_count_is_written_in_the_markets_number_format():
     assert spanish.endswith(": 12.000 usuarios × 12 meses")
     english = line_concept("license.chat-team", detail, desk_words("en"), None, "en_US")
     assert english.endswith(": 12,000 seats × 12 months")
+
+
+def test_a_line_code_this_version_does_not_know_shows_its_stored_description():
+    words = desk_words("es")
+    assert line_concept("retired.item", {}, words, None, "es_ES",
+                        "Old workshop, per day") == "Old workshop, per day"
+    assert line_concept("retired.item", {}, words, None, "es_ES") == "retired.item"

@@ -173,4 +173,4 @@ def test_sign_in_answers_503_with_a_clear_page_when_the_limit_store_is_unreachab
     assert response.headers["Retry-After"] == "30"
     page = response.get_data(as_text=True)
     assert "Temporarily unavailable" in page
-    assert "try again in a minute" in page
+    assert "temporarily unavailable. Nothing was saved; try again in a minute" in page
