@@ -1,10 +1,12 @@
 """A stored revision's proposal PDF, and its archiving when the revision is sent.
 
 A sent revision is rendered as it was sent (a later acceptance or expiry changes
-the quote's status, not the document), from the content-addressed cache after
-the first time, and its SHA-256 is recorded on the revision. The sales desk and
-the CLI archive right after sending, so the finance API can serve the PDF at once
-and no reader waits for the first render. WeasyPrint loads only when called.
+the quote's status, not the document); its bytes are kept in the database
+(revision_pdfs) with the SHA-256 recorded on the revision, and served from there
+ever after, whatever a later renderer would produce. The sales desk and the CLI
+archive right after sending, so the finance API can serve the PDF at once and no
+reader waits for a render. Drafts come from the content-addressed file cache.
+WeasyPrint loads only when a render is needed.
 """
 
 from __future__ import annotations
@@ -32,16 +34,20 @@ def document_snapshot(session: Session, number: str,
 
 def revision_pdf(session: Session, number: str, revision: int | None = None, *,
                  record: bool = True) -> bytes:
-    """The revision's PDF; for a sent revision, its SHA-256 is recorded the first
-    time unless `record` is false (raises services.Conflict if a different one was
-    recorded)."""
+    """The revision's PDF. A sent revision's is the one kept when it was sent; if
+    none was kept yet, it is rendered and (unless `record` is false) kept now,
+    raising services.Conflict if it differs from a SHA-256 recorded earlier."""
     from quoting import documents
 
     snapshot = document_snapshot(session, number, revision)
+    sent = bool(snapshot.get("sent_at"))
+    if sent:
+        kept = services.archived_pdf(session, number, int(snapshot["revision"]))
+        if kept is not None:
+            return kept
     body = documents.cached_proposal(snapshot)
-    if record and snapshot.get("sent_at"):
-        services.record_pdf_sha256(session, str(snapshot["number"]), int(snapshot["revision"]),
-                                   hashlib.sha256(body).hexdigest())
+    if record and sent:
+        services.archive_pdf(session, str(snapshot["number"]), int(snapshot["revision"]), body)
     return body
 
 

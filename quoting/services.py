@@ -13,6 +13,7 @@ revision never changes; editing a quote adds revision n+1.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -54,6 +55,7 @@ from quoting.store.models import (
     QuoteCounter,
     QuoteRevision,
     QuoteStatus,
+    RevisionPdf,
     Role,
     User,
     from_minor,
@@ -62,12 +64,38 @@ from quoting.store.models import (
 from quoting.taxid import InvalidTaxId, compact_tax_id
 
 __all__ = [
-    "Conflict", "InvalidTransition", "NotFound", "PermissionDenied", "QuoteFilter",
-    "QuotePage", "QuoteSummary", "RatesImport", "RevisionImmutable", "ServiceError",
-    "accept_quote", "approve_discount", "authenticate_user", "create_quote", "create_user",
-    "decline_quote", "duplicate_quote", "expire_due", "get_quote", "get_user",
-    "import_rates_csv", "list_quotes", "quote_events", "quote_view", "record_pdf_sha256",
-    "reject_discount", "revise_quote", "revision_snapshot", "send_quote", "withdraw_quote",
+    "Conflict",
+    "InvalidTransition",
+    "NotFound",
+    "PermissionDenied",
+    "QuoteFilter",
+    "QuotePage",
+    "QuoteSummary",
+    "RatesImport",
+    "RevisionImmutable",
+    "ServiceError",
+    "accept_quote",
+    "approve_discount",
+    "archive_pdf",
+    "archived_pdf",
+    "authenticate_user",
+    "create_quote",
+    "create_user",
+    "decline_quote",
+    "duplicate_quote",
+    "expire_due",
+    "get_quote",
+    "get_user",
+    "import_rates_csv",
+    "list_quotes",
+    "quote_events",
+    "quote_view",
+    "record_pdf_sha256",
+    "reject_discount",
+    "revise_quote",
+    "revision_snapshot",
+    "send_quote",
+    "withdraw_quote",
 ]
 
 S = QuoteStatus
@@ -717,6 +745,29 @@ def record_pdf_sha256(session: Session, number: str, revision: int, sha256: str)
     stored.pdf_sha256 = sha256
     _record(session, None, "revision.pdf", quote, revision, detail={"sha256": sha256})
     session.flush()
+
+
+def archive_pdf(session: Session, number: str, revision: int, pdf: bytes) -> str:
+    """Keep a sent revision's PDF as sent: its SHA-256 on the revision (set once)
+    and its bytes in revision_pdfs, from which it is served from then on."""
+    quote = get_quote(session, number)
+    stored = _revision_of(quote, revision)
+    if stored.sent_at is None:
+        raise Conflict(f"{quote.number} revision {revision} was not sent: only a sent "
+                       f"revision's PDF is archived")
+    sha256 = hashlib.sha256(pdf).hexdigest()
+    record_pdf_sha256(session, quote.number, revision, sha256)
+    if session.get(RevisionPdf, stored.id) is None:
+        session.add(RevisionPdf(revision_id=stored.id, sha256=sha256, pdf=pdf))
+        session.flush()
+    return sha256
+
+
+def archived_pdf(session: Session, number: str, revision: int) -> bytes | None:
+    """The PDF kept when the revision was sent, or None if none was kept."""
+    stored = _revision_of(get_quote(session, number), revision)
+    archived = session.get(RevisionPdf, stored.id)
+    return archived.pdf if archived is not None else None
 
 
 # ---------------------------------------------------------------- exchange rates

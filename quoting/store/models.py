@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -271,6 +272,20 @@ class AuditEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str | None] = mapped_column(String(20))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+
+
+class RevisionPdf(Base):
+    """The proposal PDF of a sent revision, byte for byte as it was sent: what the
+    finance API and the sales desk serve from then on, whatever later versions of
+    the renderer would produce. Append-only (database triggers, migration 0004)."""
+
+    __tablename__ = "revision_pdfs"
+
+    revision_id: Mapped[int] = mapped_column(ForeignKey("quote_revisions.id"),
+                                             primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ExchangeRate(Base):

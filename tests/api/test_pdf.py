@@ -55,3 +55,23 @@ def test_a_pdf_that_no_longer_matches_its_hash_is_refused(
     response = client.get(f"/api/v1/quotes/{quote.number}/revisions/1/pdf", headers=auth)
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "pdf_mismatch"
+
+
+def test_a_kept_pdf_is_served_byte_for_byte_whatever_the_renderer_now_produces(
+        client: FlaskClient, auth: dict[str, str], session: Session,
+        make_quote: Callable[..., Quote], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUOTING_PDF_CACHE", str(tmp_path / "pdf-cache"))
+    quote = make_quote("ES", "sent")
+    as_sent = render_proposal(services.revision_snapshot(session, quote.number, 1))
+    services.archive_pdf(session, quote.number, 1, as_sent)
+    session.commit()
+
+    def newer_renderer(*_args: object, **_kwargs: object) -> bytes:
+        return b"%PDF-1.7 what a later version of the template would print"
+
+    monkeypatch.setattr("quoting.documents.cached_proposal", newer_renderer)
+    monkeypatch.setattr("quoting.documents.render_proposal", newer_renderer)
+    response = client.get(f"/api/v1/quotes/{quote.number}/revisions/1/pdf", headers=auth)
+    assert response.status_code == 200
+    assert response.data == as_sent

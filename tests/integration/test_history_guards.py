@@ -141,3 +141,36 @@ def test_audit_records_are_append_only(session: Session, sales: User, statement:
 
     with pytest.raises(IntegrityError, match="append-only"):
         _raw(session, statement)
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE revision_pdfs SET pdf = :other",
+    "UPDATE revision_pdfs SET sha256 = 'tampered'",
+    "DELETE FROM revision_pdfs",
+])
+def test_a_kept_pdf_cannot_be_replaced_or_deleted(
+        session: Session, sent_revision: QuoteRevision, statement: str) -> None:
+    services.archive_pdf(session, sent_revision.quote.number, 1, b"%PDF-1.7 as sent")
+
+    with pytest.raises(IntegrityError, match="append-only"):
+        _raw(session, statement, other=b"%PDF-1.7 altered")
+
+    assert services.archived_pdf(session, sent_revision.quote.number, 1) == b"%PDF-1.7 as sent"
+
+
+def test_only_a_sent_revisions_pdf_is_kept(session: Session, sales: User) -> None:
+    draft = services.create_quote(session, example("pe"), sales, QUOTE_DAY)
+
+    with pytest.raises(services.Conflict, match="was not sent"):
+        services.archive_pdf(session, draft.number, 1, b"%PDF-1.7")
+    assert services.archived_pdf(session, draft.number, 1) is None
+
+
+def test_a_kept_pdf_is_the_one_whose_hash_the_revision_records(
+        session: Session, sent_revision: QuoteRevision) -> None:
+    number = sent_revision.quote.number
+    digest = services.archive_pdf(session, number, 1, b"%PDF-1.7 as sent")
+
+    assert services.get_quote(session, number).revisions[0].pdf_sha256 == digest
+    with pytest.raises(services.Conflict, match="already has PDF SHA-256"):
+        services.archive_pdf(session, number, 1, b"%PDF-1.7 something else")

@@ -171,3 +171,18 @@ def test_a_send_stands_even_when_its_pdf_cannot_be_rendered_then(
         stored = services.get_quote(session, quote.number)
         assert stored.status == "sent"
         assert stored.revisions[0].pdf_sha256 is None
+
+
+def test_the_desk_shows_a_sent_revision_as_kept_even_after_the_template_changes(
+        signed_in: FlaskClient, make_quote: Callable[..., Quote],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from quoting import documents
+
+    quote = make_quote("AR")
+    signed_in.post(f"/quotes/{quote.number}/do/send")
+    as_sent = signed_in.get(f"/quotes/{quote.number}/pdf").data
+    monkeypatch.setattr(documents, "cached_proposal",
+                        lambda *_args, **_kwargs: b"%PDF-1.7 a later template")
+    assert signed_in.get(f"/quotes/{quote.number}/pdf").data == as_sent
+    draft = make_quote("AR")
+    assert signed_in.get(f"/quotes/{draft.number}/pdf").data == b"%PDF-1.7 a later template"

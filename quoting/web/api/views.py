@@ -7,6 +7,7 @@ view runs (quoting.web.api.auth); errors become JSON in quoting.web.api.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -64,15 +65,17 @@ def revision_pdf(number: str, revision: int) -> Response:
         raise ApiError(404, "pdf_not_archived", f"no PDF was archived for {quote.number} "
                        f"revision {revision}: a PDF is archived when the revision is sent",
                        "revision")
-    snapshot = services.revision_snapshot(session, quote.number, revision)
-    if stored.sent_at is not None:
-        # The hash is recorded for the document as sent; a later acceptance or expiry
-        # changes the snapshot's status, not the document that was archived.
-        snapshot["status"] = "sent"
-    pdf = _archived_pdf(snapshot)
-    from quoting.documents import pdf_sha256
-
-    digest = pdf_sha256(pdf)
+    # The bytes kept when it was sent; a revision archived before they were kept
+    # (hash only) is rendered again and served only if it still matches.
+    pdf = services.archived_pdf(session, quote.number, revision)
+    if pdf is None:
+        snapshot = services.revision_snapshot(session, quote.number, revision)
+        if stored.sent_at is not None:
+            # The hash is recorded for the document as sent; a later acceptance or
+            # expiry changes the snapshot's status, not the document archived.
+            snapshot["status"] = "sent"
+        pdf = _archived_pdf(snapshot)
+    digest = hashlib.sha256(pdf).hexdigest()
     if digest != stored.pdf_sha256:
         raise ApiError(409, "pdf_mismatch", f"the PDF of {quote.number} revision {revision} "
                        f"no longer matches its recorded SHA-256 {stored.pdf_sha256}; "
