@@ -37,14 +37,14 @@ def revision_pdf(session: Session, number: str, revision: int | None = None, *,
     """The revision's PDF. A sent revision's is the one kept when it was sent; if
     none was kept yet, it is rendered and (unless `record` is false) kept now,
     raising services.Conflict if it differs from a SHA-256 recorded earlier."""
-    from quoting import documents
-
     snapshot = document_snapshot(session, number, revision)
     sent = bool(snapshot.get("sent_at"))
     if sent:
         kept = services.archived_pdf(session, number, int(snapshot["revision"]))
         if kept is not None:
             return kept
+    from quoting import documents  # WeasyPrint, loaded only when a render is needed
+
     body = documents.cached_proposal(snapshot)
     if record and sent:
         services.archive_pdf(session, str(snapshot["number"]), int(snapshot["revision"]), body)
