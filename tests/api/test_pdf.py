@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -18,10 +17,8 @@ from tests.api.conftest import QUOTE_DAY
 
 
 @pytest.fixture
-def sent_quote(session: Session, make_quote: Callable[..., Quote], tmp_path: Path,
-               monkeypatch: pytest.MonkeyPatch) -> tuple[Quote, str]:
+def sent_quote(session: Session, make_quote: Callable[..., Quote]) -> tuple[Quote, str]:
     """A sent MX quote whose PDF was archived (its SHA-256 recorded), then accepted."""
-    monkeypatch.setenv("QUOTING_PDF_CACHE", str(tmp_path / "pdf-cache"))
     services.import_rates_csv(session, "pair,date,rate,source\n"
                               "USD/MXN,2026-11-24,18.2345,Banxico FIX\n")
     quote = make_quote("MX", "sent")
@@ -46,9 +43,7 @@ def test_the_archived_pdf_is_served_as_sent_even_after_acceptance(
 
 def test_a_pdf_that_no_longer_matches_its_hash_is_refused(
         client: FlaskClient, auth: dict[str, str], session: Session,
-        make_quote: Callable[..., Quote], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QUOTING_PDF_CACHE", str(tmp_path / "pdf-cache"))
+        make_quote: Callable[..., Quote]) -> None:
     quote = make_quote("CL", "sent")
     services.record_pdf_sha256(session, quote.number, 1, "0" * 64)
     session.commit()
@@ -59,9 +54,7 @@ def test_a_pdf_that_no_longer_matches_its_hash_is_refused(
 
 def test_a_kept_pdf_is_served_byte_for_byte_whatever_the_renderer_now_produces(
         client: FlaskClient, auth: dict[str, str], session: Session,
-        make_quote: Callable[..., Quote], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QUOTING_PDF_CACHE", str(tmp_path / "pdf-cache"))
+        make_quote: Callable[..., Quote], monkeypatch: pytest.MonkeyPatch) -> None:
     quote = make_quote("ES", "sent")
     as_sent = render_proposal(services.revision_snapshot(session, quote.number, 1))
     services.archive_pdf(session, quote.number, 1, as_sent)
