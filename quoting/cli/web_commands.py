@@ -35,5 +35,6 @@ def register(main: click.Group) -> None:
             click.echo("  (finance@example.com and admin@example.com use the same password)")
         click.echo("  Stop with Ctrl+C")
         click.echo("=" * 64, nl=True)
+        # Waitress buffers a body before the app sees it: refuse an oversized one there.
         waitress_serve(app, host=host, port=port, threads=threads, ident="quoting",
-                       _quiet=True)
+                       max_request_body_size=app.config["MAX_CONTENT_LENGTH"], _quiet=True)

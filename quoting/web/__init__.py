@@ -7,7 +7,10 @@ one SQLAlchemy session per request, closed on teardown.
 from __future__ import annotations
 
 import os
+import re
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +24,78 @@ TEMPLATES = REPO_ROOT / "templates"
 INSTANCE = REPO_ROOT / "instance"
 
 
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """A setting read from the environment variable of the same name (an empty value
+    counts as unset); `create_app`'s test_config still overrides it."""
+
+    name: str
+    kind: type[str] | type[int]
+    default: str | int | None
+    meaning: str
+    unit: str = ""  # what an integer counts, for the error message
+
+    def parse(self, raw: str) -> str | int:
+        if self.kind is str:
+            return raw
+        text = raw.strip()
+        if not re.fullmatch(r"[0-9]{1,18}", text) or int(text) < 1:
+            raise ValueError(f"environment variable {self.name} must be a whole number of "
+                             f"{self.unit}, 1 or more (digits only, e.g. {self.default}); "
+                             f"got {raw!r}")
+        return int(text)
+
+
+# Every setting the app reads from the environment, in one place (README: Settings).
+SETTINGS: tuple[Setting, ...] = (
+    Setting("QUOTING_ENV", str, "development",
+            "`production` makes the session and remember-me cookies Secure (HTTPS only)"),
+    Setting("SECRET_KEY", str, None,
+            "signs the session cookie; unset: a random key kept in instance/secret_key"),
+    Setting("DATABASE_URL", str, None,
+            "the database; unset: SQLite at instance/quoting.db"),
+    Setting("SESSION_COOKIE_NAME", str, "quoting_session", "the sales desk's session cookie"),
+    # Where rate limits are counted (quoting.web.ratelimits): redis://… to share
+    # them between server processes.
+    Setting("RATELIMIT_STORAGE_URI", str, ratelimits.DEFAULT_STORAGE_URI,
+            "where rate limits are counted (memory:// or redis://…)"),
+    Setting("RATELIMIT_KEY_PREFIX", str, ratelimits.DEFAULT_KEY_PREFIX,
+            "starts every rate-limit key, so deployments can share one Redis"),
+    # Requests per token per window (quoting.web.api.auth).
+    Setting("API_RATE_LIMIT", int, 600, "finance API requests per token per window",
+            "requests"),
+    Setting("API_RATE_WINDOW_SECONDS", int, 60, "the window of API_RATE_LIMIT", "seconds"),
+    # Failed sign-ins, in a moving window (quoting.web.auth).
+    Setting("LOGIN_FAILURES_PER_EMAIL", int, 5, "failed sign-ins per email per window",
+            "failed sign-ins"),
+    Setting("LOGIN_FAILURES_PER_ADDRESS", int, 20,
+            "failed sign-ins per client address per window", "failed sign-ins"),
+    Setting("LOGIN_FAILURE_WINDOW_SECONDS", int, 300, "the window of the sign-in limits",
+            "seconds"),
+    # Request bodies: more gets 413 before it is read (quoting.web.input_guard, werkzeug).
+    Setting("MAX_CONTENT_LENGTH", int, 2 * MIB, "largest request body accepted", "bytes"),
+    Setting("MAX_FORM_MEMORY_SIZE", int, 256 * 1024,
+            "largest text field of a multipart form post", "bytes"),
+    Setting("MAX_FORM_PARTS", int, 500, "most fields in one multipart form post", "fields"),
+)
+
+
+def settings_from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Every setting's value: the environment's, else its default. A malformed
+    integer raises ValueError naming the variable and what is allowed."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.name, "")
+        values[setting.name] = setting.parse(raw) if raw.strip() else setting.default
+    return values
+
+
 def _secret_key(instance: Path) -> str:
-    """SECRET_KEY from the environment, else a random key kept under instance/."""
-    configured = os.environ.get("SECRET_KEY")
-    if configured:
-        return configured
+    """A random key kept under instance/, for when SECRET_KEY is not set."""
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
@@ -38,17 +108,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(TEMPLATES / "web"),
                 instance_path=str(INSTANCE), instance_relative_config=True)
     app.config.from_mapping(
-        DATABASE_URL=os.environ.get("DATABASE_URL"),
-        # Where rate limits are counted (quoting.web.ratelimits): redis://… to share
-        # them between server processes.
-        RATELIMIT_STORAGE_URI=(os.environ.get("RATELIMIT_STORAGE_URI")
-                               or ratelimits.DEFAULT_STORAGE_URI),
+        settings_from_environment(),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("QUOTING_ENV") == "production",
     )
     if test_config:
         app.config.from_mapping(test_config)
+    if "SESSION_COOKIE_SECURE" not in (test_config or {}):
+        app.config["SESSION_COOKIE_SECURE"] = app.config["QUOTING_ENV"] == "production"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
 

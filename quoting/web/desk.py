@@ -1,19 +1,20 @@
 """The sales desk: sign-in, the quote list, the quote form and the quote pages.
 
 `register(app)` binds the extensions (login, CSRF, Babel), the guards every
-page goes through (a signed-in user, a CSRF token on every form post, security
-headers) and the blueprints. Paths under `/api/` belong to the finance API,
-which authenticates with bearer tokens: no cookie login, no CSRF check there.
+page goes through (no oversized body or control character, a signed-in user, a
+CSRF token on every form post, security headers) and the blueprints. Paths under
+`/api/` belong to the finance API, which authenticates with bearer tokens: no
+cookie login, no CSRF check there.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import (
     Flask,
     Response,
+    abort,
     current_app,
     make_response,
     redirect,
@@ -28,7 +29,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from quoting.store.db import REPO_ROOT
-from quoting.web import auth, quotes, tokens
+from quoting.web import auth, input_guard, quotes, tokens
 from quoting.web.extensions import babel, csrf, login_manager
 from quoting.web.formatting import install_filters
 from quoting.web.text import _
@@ -53,7 +54,9 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 
 def register(app: Flask) -> None:
-    production = os.environ.get("QUOTING_ENV") == "production"
+    # QUOTING_ENV, SESSION_COOKIE_NAME and the LOGIN_FAILURE… limits come from
+    # the environment through quoting.web.SETTINGS.
+    production = app.config["QUOTING_ENV"] == "production"
     for key, value in {
         "BABEL_DEFAULT_LOCALE": "es",
         "BABEL_DOMAIN": "web",
@@ -66,11 +69,6 @@ def register(app: Flask) -> None:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
-        "SESSION_COOKIE_NAME": "quoting_session",
-        # Failed sign-ins, counted in RATELIMIT_STORAGE_URI (quoting.web.auth).
-        "LOGIN_FAILURES_PER_EMAIL": 5,
-        "LOGIN_FAILURES_PER_ADDRESS": 20,
-        "LOGIN_FAILURE_WINDOW_SECONDS": 300,
     }.items():
         app.config.setdefault(key, value)
     if production:
@@ -85,6 +83,7 @@ def register(app: Flask) -> None:
     babel.init_app(app, locale_selector=ui_language)
     install_filters(app)
 
+    app.before_request(_refuse_hostile_input)
     app.before_request(_guard)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_failed)
@@ -106,6 +105,23 @@ def ui_language() -> str:
 
 def is_public(endpoint: str | None) -> bool:
     return endpoint in PUBLIC_ENDPOINTS
+
+
+def _refuse_hostile_input() -> tuple[str, int] | None:
+    """413 for a body over MAX_CONTENT_LENGTH (before reading it), 400 for a control
+    character in any field: checked before sign-in, CSRF or any view."""
+    if request.path.startswith(API_PREFIX):
+        return None  # the API answers these in JSON (quoting.web.api)
+    if input_guard.body_too_large():
+        abort(413)
+    field = input_guard.field_with_control_character(form=True, path=True)
+    if field is None:
+        return None
+    message = _("The field “%(field)s” contains a character that is not allowed "
+                "(a control character such as NUL). Nothing was saved: remove it "
+                "and try again.", field=field)
+    return render_template("error.html", code=400, title=_("Invalid character"),
+                           message=message), 400
 
 
 def _guard() -> BaseResponse | None:
@@ -153,11 +169,16 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
         403: _("Not allowed"),
         404: _("Not found"),
         405: _("Not allowed"),
+        413: _("Too large"),
         429: _("Too many attempts"),
         503: _("Temporarily unavailable"),
     }
     title = titles.get(code, _("Something went wrong"))
     message = error.description if code in (403, 404, 429) else ""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if code == 413 and limit:
+        message = _("What was sent is too large for this site (at most %(limit)s). "
+                    "Nothing was saved.", limit=input_guard.size_text(int(limit)))
     if code == 503:
         message = _("The service is temporarily unavailable. "
                     "Nothing was saved; try again in a minute.")

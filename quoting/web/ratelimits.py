@@ -2,12 +2,12 @@
 API (requests per token, quoting.web.api.auth) and the sales desk's sign-in
 (failed attempts per email and per address, quoting.web.auth).
 
-`RATELIMIT_STORAGE_URI` (app config, else the environment variable of that name)
-names the store: `memory://` by default, which needs no server but counts in
-each process on its own; `redis://127.0.0.1:6379/0` (or any store `limits`
-knows) is shared by every server process, so together they allow each limit
-once. `RATELIMIT_KEY_PREFIX` (default `quoting`) starts every key, so several
-deployments may share one Redis.
+`RATELIMIT_STORAGE_URI` (app config, set from the environment variable of that
+name by quoting.web.SETTINGS) names the store: `memory://` by default, which
+needs no server but counts in each process on its own; `redis://127.0.0.1:6379/0`
+(or any store `limits` knows) is shared by every server process, so together
+they allow each limit once. `RATELIMIT_KEY_PREFIX` (default `quoting`) starts
+every key, so several deployments may share one Redis.
 """
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ STORE_TIMEOUT_SECONDS = 1.0
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("RATELIMIT_STORAGE_URI", DEFAULT_STORAGE_URI)
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", DEFAULT_KEY_PREFIX)
+    # Both settings come from create_app (the environment, else these defaults).
     # wrap_exceptions: a store that cannot be reached raises StorageError,
     # answered below with 503 instead of the driver's own exception (a 500).
     uri = str(app.config["RATELIMIT_STORAGE_URI"])

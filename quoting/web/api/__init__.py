@@ -7,12 +7,13 @@ this blueprint reads no cookie and sets none.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, current_app, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from quoting.errors import QuoteInputError
 from quoting.store.errors import NotFound, ServiceError
+from quoting.web import input_guard
 from quoting.web.api.auth import guarded
 from quoting.web.api.errors import (
     ApiError,
@@ -24,9 +25,7 @@ from quoting.web.api.errors import (
 from quoting.web.api.openapi import build_document
 from quoting.web.api.routes import ENDPOINTS, PREFIX
 
-# Requests per token per window, counted in RATELIMIT_STORAGE_URI (quoting.web.ratelimits).
-DEFAULT_RATE_LIMIT = 600
-DEFAULT_RATE_WINDOW_SECONDS = 60
+API_PREFIX = "/api/"
 
 
 def build_blueprint() -> Blueprint:
@@ -63,10 +62,31 @@ def build_blueprint() -> Blueprint:
     return bp
 
 
+def _refuse_hostile_input() -> Response | None:
+    """Under /api/, before the token is even looked up: 413 for a body over
+    MAX_CONTENT_LENGTH (judged from Content-Length, nothing read), 400
+    `invalid_parameter` for a control character in a query parameter's name or
+    value (PostgreSQL refuses NUL in text; no filter takes a control character).
+    Path variables are the views' own: a malformed quote number is a 404 there."""
+    if not request.path.startswith(API_PREFIX):
+        return None
+    if input_guard.body_too_large():
+        limit = int(current_app.config["MAX_CONTENT_LENGTH"])
+        return error_response(ApiError(
+            413, "payload_too_large", f"the request body ({request.content_length} bytes) "
+            f"is larger than the {limit} bytes accepted (and the API reads no body)"))
+    field = input_guard.field_with_control_character(form=False, path=False)
+    if field is None:
+        return None
+    return error_response(ApiError(
+        400, "invalid_parameter", f"{field}: control characters (such as NUL) are not "
+        f"allowed in a parameter's name or value", field))
+
+
 def _json_errors_only(response: Response) -> Response:
     """Under /api/: no HTML error page (unknown paths, wrong methods, faults
     handled elsewhere), no cookie, no caching of data."""
-    if not request.path.startswith("/api/"):
+    if not request.path.startswith(API_PREFIX):
         return response
     if response.status_code >= 400 and response.mimetype != "application/json":
         status = response.status_code
@@ -89,8 +109,9 @@ def _json_errors_only(response: Response) -> Response:
 
 
 def register(app: Flask) -> None:
-    app.config.setdefault("API_RATE_LIMIT", DEFAULT_RATE_LIMIT)
-    app.config.setdefault("API_RATE_WINDOW_SECONDS", DEFAULT_RATE_WINDOW_SECONDS)
+    # API_RATE_LIMIT and API_RATE_WINDOW_SECONDS (requests per token, counted in
+    # RATELIMIT_STORAGE_URI) come from the environment through quoting.web.SETTINGS.
     app.extensions["quoting.api_openapi"] = build_document()
     app.register_blueprint(build_blueprint())
+    app.before_request(_refuse_hostile_input)
     app.after_request(_json_errors_only)

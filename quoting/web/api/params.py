@@ -24,23 +24,46 @@ def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-def _moment(value: Any) -> Any:
-    """A date (YYYY-MM-DD) or a date-time with its UTC offset."""
-    if not isinstance(value, str):
+# Only ISO 8601's extended forms, in ASCII digits: pydantic (and Python's own
+# fromisoformat) would also take `0` (1970-01-01), `20261125` or `2026-W48-3`.
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+ISO_MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}"
+                        r"(:[0-9]{2}(\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})")
+DATE_WORDS = "a date as YYYY-MM-DD (2026-11-25)"
+
+
+def _iso_date(value: Any) -> date:
+    """A date written YYYY-MM-DD, nothing else."""
+    if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    text = value.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            raise ValueError("not a valid date (YYYY-MM-DD)") from None
+    text = value.strip() if isinstance(value, str) else ""
+    if not ISO_DATE.fullmatch(text):
+        raise ValueError(DATE_WORDS)
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        return date.fromisoformat(text)
     except ValueError:
+        raise ValueError(f"not a valid date; {DATE_WORDS}") from None
+
+
+def _moment(value: Any) -> date | datetime:
+    """A date (YYYY-MM-DD) or a date-time with its UTC offset
+    (YYYY-MM-DDTHH:MM[:SS[.ffffff]] then Z or ±HH:MM)."""
+    if isinstance(value, date):
+        return value
+    text = value.strip() if isinstance(value, str) else ""
+    if ISO_DATE.fullmatch(text):
+        return _iso_date(text)
+    if not ISO_MOMENT.fullmatch(text):
+        if ISO_MOMENT.fullmatch(text.replace(" ", "+")):
+            raise ValueError("write the offset's + as %2B in a URL (…T15:00:00%2B03:00)")
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9:.]+", text):
+            raise ValueError("give the time zone (e.g. 2026-11-25T15:00:00Z or -03:00)")
         raise ValueError("a date (YYYY-MM-DD) or a date-time with time zone "
-                         "(2026-11-25T15:00:00Z)") from None
-    if moment.tzinfo is None:
-        raise ValueError("give the time zone (e.g. 2026-11-25T15:00:00Z or -03:00)")
+                         "(2026-11-25T15:00:00Z)")
+    try:
+        moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("not a valid date-time (e.g. 2026-11-25T15:00:00Z)") from None
     try:
         return moment.astimezone(UTC)
     except OverflowError:
@@ -71,6 +94,7 @@ Moment = Annotated[
     WithJsonSchema({"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}],
                     "description": "a date (the whole UTC day) or a date-time with offset"}),
 ]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Amount = Annotated[
     Decimal,
     BeforeValidator(_amount),
@@ -96,8 +120,8 @@ class FilterParams(BaseModel):
     created_to: Moment | None = None
     sent_from: Moment | None = Field(None, description="When the current revision was sent.")
     sent_to: Moment | None = None
-    quote_date_from: date | None = None
-    quote_date_to: date | None = None
+    quote_date_from: IsoDate | None = None
+    quote_date_to: IsoDate | None = None
     amount_min: Amount | None = Field(
         None, description="Program total at least this (needs `currency`).")
     amount_max: Amount | None = Field(

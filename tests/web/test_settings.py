@@ -1,0 +1,140 @@
+"""Every setting is read from the environment in one place (quoting.web.SETTINGS),
+a malformed number stops the start with a message naming the variable, settings
+given in code still win, and the README lists every one."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from quoting.web import SETTINGS, create_app
+from tests.web.conftest import PASSWORD, SALES
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+NAMED_IN_THE_README = [
+    "QUOTING_ENV", "SECRET_KEY", "DATABASE_URL", "SESSION_COOKIE_NAME",
+    "RATELIMIT_STORAGE_URI", "RATELIMIT_KEY_PREFIX", "API_RATE_LIMIT",
+    "API_RATE_WINDOW_SECONDS", "LOGIN_FAILURES_PER_EMAIL", "LOGIN_FAILURES_PER_ADDRESS",
+    "LOGIN_FAILURE_WINDOW_SECONDS", "MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE",
+    "MAX_FORM_PARTS",
+]
+FROM_THE_ENVIRONMENT = [
+    ("QUOTING_ENV", "production", "production"),
+    ("SECRET_KEY", "a-secret-from-the-environment", "a-secret-from-the-environment"),
+    ("DATABASE_URL", "sqlite:////tmp/elsewhere.db", "sqlite:////tmp/elsewhere.db"),
+    ("SESSION_COOKIE_NAME", "acme_session", "acme_session"),
+    ("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:1/0", "redis://127.0.0.1:1/0"),
+    ("RATELIMIT_KEY_PREFIX", "acme", "acme"),
+    ("API_RATE_LIMIT", "7", 7),
+    ("API_RATE_WINDOW_SECONDS", "11", 11),
+    ("LOGIN_FAILURES_PER_EMAIL", "3", 3),
+    ("LOGIN_FAILURES_PER_ADDRESS", "9", 9),
+    ("LOGIN_FAILURE_WINDOW_SECONDS", "120", 120),
+    ("MAX_CONTENT_LENGTH", "1048576", 1048576),
+    ("MAX_FORM_MEMORY_SIZE", " 65536 ", 65536),
+    ("MAX_FORM_PARTS", "300", 300),
+]
+
+
+@pytest.fixture(autouse=True)
+def _no_setting_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only what each test sets; a key for every app, so none writes instance/secret_key."""
+    for setting in SETTINGS:
+        monkeypatch.delenv(setting.name, raising=False)
+    monkeypatch.setenv("SECRET_KEY", "test-secret")
+
+
+def test_every_setting_the_readme_names_is_in_the_settings_table() -> None:
+    assert sorted(setting.name for setting in SETTINGS) == sorted(NAMED_IN_THE_README)
+    assert {name for name, _, _ in FROM_THE_ENVIRONMENT} == set(NAMED_IN_THE_README)
+
+
+def test_the_readme_settings_table_lists_every_setting_with_its_default() -> None:
+    rows = dict(re.findall(r"^\| `([A-Z_]+)` \| ([^|]+) \|", README.read_text("utf-8"),
+                           re.MULTILINE))
+    for setting in SETTINGS:
+        assert setting.name in rows, f"{setting.name} is not in the README's Settings table"
+        if setting.default is not None:
+            assert f"`{setting.default}`" in rows[setting.name], setting.name
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), FROM_THE_ENVIRONMENT)
+def test_each_setting_is_taken_from_the_environment(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch, name: str, value: str,
+        expected: object) -> None:
+    monkeypatch.setenv(name, value)
+    app = create_app({"ENGINE": engine, "TESTING": True})
+    assert app.config[name] == expected
+
+
+def test_without_the_environment_every_setting_has_its_default(engine: Engine) -> None:
+    app = create_app({"ENGINE": engine, "TESTING": True})
+    for setting in SETTINGS:
+        if setting.default is not None:
+            assert app.config[setting.name] == setting.default, setting.name
+    assert app.config["SESSION_COOKIE_NAME"] == "quoting_session"
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_an_empty_variable_counts_as_unset(engine: Engine,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_RATE_LIMIT", "")
+    monkeypatch.setenv("RATELIMIT_KEY_PREFIX", "")
+    app = create_app({"ENGINE": engine, "TESTING": True})
+    assert app.config["API_RATE_LIMIT"] == 600
+    assert app.config["RATELIMIT_KEY_PREFIX"] == "quoting"
+
+
+def test_production_from_the_environment_makes_the_cookies_secure(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUOTING_ENV", "production")
+    app = create_app({"ENGINE": engine, "TESTING": True})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize("name", [s.name for s in SETTINGS if s.kind is int])
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "1.5", "10k", "1_000", "٣"])
+def test_a_malformed_number_stops_the_start_with_a_message_naming_the_variable(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=rf"{name} must be a whole number of .*, 1 or more"):
+        create_app({"ENGINE": engine, "TESTING": True})
+
+
+def test_settings_given_in_code_win_over_the_environment(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_RATE_LIMIT", "7")
+    monkeypatch.setenv("SESSION_COOKIE_NAME", "from_env")
+    monkeypatch.setenv("QUOTING_ENV", "production")
+    app = create_app({"ENGINE": engine, "TESTING": True, "API_RATE_LIMIT": 100,
+                      "SESSION_COOKIE_NAME": "from_code", "SESSION_COOKIE_SECURE": False})
+    assert app.config["API_RATE_LIMIT"] == 100
+    assert app.config["SESSION_COOKIE_NAME"] == "from_code"
+
+
+@pytest.mark.parametrize(("environment", "cookie"), [
+    (None, "quoting_session"), ("acme_session", "acme_session")])
+def test_the_session_cookie_carries_the_configured_name(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch, environment: str | None,
+        cookie: str) -> None:
+    if environment:
+        monkeypatch.setenv("SESSION_COOKIE_NAME", environment)
+    client = create_app({"ENGINE": engine, "TESTING": True, "WTF_CSRF_ENABLED": False}
+                        ).test_client()
+    response = client.post("/login", data={"email": SALES, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Set-Cookie"].startswith(f"{cookie}=")
+
+
+def test_login_limits_from_the_environment_are_enforced(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOGIN_FAILURES_PER_EMAIL", "2")
+    client = create_app({"ENGINE": engine, "TESTING": True, "WTF_CSRF_ENABLED": False}
+                        ).test_client()
+    statuses = [client.post("/login", data={"email": SALES, "password": "wrong"}).status_code
+                for _ in range(3)]
+    assert statuses == [401, 401, 429]
