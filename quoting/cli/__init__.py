@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from quoting.cli import document_commands, pricing_commands, store_commands, token_commands
+from quoting.cli.user_commands import register as register_user_commands
 from quoting.cli.web_commands import register as register_web_commands
 
 
@@ -15,6 +16,7 @@ def main() -> None:
 
 pricing_commands.register(main)
 store_commands.register(main)
+register_user_commands(main)
 document_commands.register(main)
 token_commands.register(main)
 register_web_commands(main)

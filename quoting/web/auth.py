@@ -1,5 +1,11 @@
-"""Sign in, sign out and the interface language: the only pages of the sales desk
-that do not need a quote."""
+"""Sign in, sign out, the user's password and the interface language: the pages
+of the sales desk that do not need a quote.
+
+Flask-Login keeps `<user id>:<session version>` in the session cookie and in the
+remember-me cookie. Signing out, a new password and deactivation raise the
+stored version (quoting.services.users), so every cookie issued before stops
+opening the desk, on every device.
+"""
 
 from __future__ import annotations
 
@@ -17,13 +23,16 @@ from flask import (
     url_for,
 )
 from flask_login import UserMixin, current_user, login_user, logout_user
+from flask_login.config import COOKIE_NAME as DEFAULT_REMEMBER_COOKIE_NAME
 from limits import RateLimitItem
 from werkzeug.wrappers import Response
 
 from quoting import services
+from quoting.errors import QuoteInputError
+from quoting.services.users import MIN_PASSWORD_LENGTH
 from quoting.store.models import Role, User
 from quoting.web import db_session, ratelimits
-from quoting.web.forms import LanguageForm, LoginForm
+from quoting.web.forms import LanguageForm, LoginForm, PasswordChangeForm
 from quoting.web.text import _
 
 bp = Blueprint("auth", __name__)
@@ -36,7 +45,8 @@ class SignedInUser(UserMixin):  # type: ignore[misc]  # Flask-Login is untyped
         self.user = user
 
     def get_id(self) -> str:
-        return str(self.user.id)
+        """What both cookies keep: the user and the session version they were issued for."""
+        return f"{self.user.id}:{self.user.session_version}"
 
     @property
     def is_active(self) -> bool:
@@ -61,10 +71,13 @@ class SignedInUser(UserMixin):  # type: ignore[misc]  # Flask-Login is untyped
 
 
 def load_user(user_id: str) -> SignedInUser | None:
-    if not user_id.isdigit():
-        return None
-    user = db_session().get(User, int(user_id))
-    if user is None or not user.active:
+    """The user of a session or remember-me cookie, unless that cookie's session has
+    ended (the version moved on) or the user was deactivated."""
+    ident, _sep, version = user_id.partition(":")
+    if not (ident.isdigit() and version.isdigit()):
+        return None  # includes ids issued before session versions: sign in again
+    user = db_session().get(User, int(ident))
+    if user is None or not user.active or user.session_version != int(version):
         return None
     return SignedInUser(user)
 
@@ -158,12 +171,18 @@ def login() -> Response | tuple[str, int] | str:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    """Sign out everywhere: every session and remember-me cookie of the user ends,
+    in this browser and on every other device."""
     language = session.get("ui_language")
-    logout_user()
+    if current_user.is_authenticated:
+        store = db_session()
+        services.end_sessions(store, signed_in())
+        store.commit()
     session.clear()
+    logout_user()  # after clear(): it marks the remember-me cookie for deletion
     if language:
         session["ui_language"] = language
-    flash(_("You have signed out."), "info")
+    flash(_("You have signed out, here and on every other device."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -173,3 +192,52 @@ def set_language() -> Response:
     if form.validate_on_submit():
         session["ui_language"] = form.language.data
     return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password() -> Response | tuple[str, int]:
+    """The signed-in user's own password. The current one is asked for (a wrong one
+    counts as a failed sign-in); a new one ends every other session of the user and
+    this browser is signed in again with the new session version."""
+    form = PasswordChangeForm()
+    status = 200
+    if form.validate_on_submit():
+        user = signed_in()
+        store = db_session()
+        address = request.remote_addr or "unknown"
+        wait = _blocked_for(user.email, address)
+        if wait > 0:
+            form.form_errors.append(_(
+                "Too many failed attempts. Try again in %(minutes)s minute(s).",
+                minutes=max(1, math.ceil(wait / 60))))
+            status = 429
+        elif services.authenticate_user(store, user.email,
+                                        form.current_password.data or "") is None:
+            store.rollback()
+            _failed(user.email, address)
+            form.current_password.errors.append(_("This is not your current password."))
+            status = 422
+        else:
+            store.commit()  # a rehashed password is kept
+            _succeeded(user.email)
+            try:
+                services.set_password(store, user.email, form.new_password.data or "",
+                                      actor=user)
+                store.commit()
+            except QuoteInputError:
+                store.rollback()
+                form.new_password.errors.append(_(
+                    "At least %(min)s characters.", min=MIN_PASSWORD_LENGTH))
+                status = 422
+            else:
+                # This browser goes on, under the new version; a remember-me cookie it
+                # had is issued again (the old one ended with the others).
+                remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME",
+                                                         DEFAULT_REMEMBER_COOKIE_NAME)
+                login_user(SignedInUser(user), remember=remember_cookie in request.cookies)
+                flash(_("Your password has been changed. You were signed out on every "
+                        "other browser and device."), "info")
+                return redirect(url_for("quotes.index"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("account_password.html", form=form), status

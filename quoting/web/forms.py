@@ -321,3 +321,25 @@ def _localize(problem: FieldProblem, form: QuoteForm) -> tuple[str, str]:
     if head == "date":
         return "form", _("No price list is in force for this market today.")
     return "form", text
+
+
+# ---------------------------------------------------------------- the user's own password
+
+
+class PasswordChangeForm(FlaskForm):  # type: ignore[misc]
+    """The signed-in user's new password, typed twice, with the current one. How
+    long it must be is the service's rule (quoting.services.users)."""
+
+    current_password = PasswordField(_l("Current password"),
+                                     validators=[DataRequired(), Length(max=200)])
+    new_password = PasswordField(_l("New password"),
+                                 validators=[DataRequired(), Length(max=200)])
+    confirm_password = PasswordField(_l("New password, again"),
+                                     validators=[DataRequired(), Length(max=200)])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = bool(super().validate(extra_validators))
+        if self.confirm_password.data and self.new_password.data != self.confirm_password.data:
+            self.confirm_password.errors.append(_("The two new passwords are not the same."))
+            return False
+        return valid
