@@ -44,7 +44,9 @@ from quoting.store.models import (
     ExchangeRate,
     Quote,
     QuoteRevision,
+    QuoteStatus,
     User,
+    draft_reference,
     from_minor,
 )
 
@@ -123,7 +125,7 @@ def _rows(dialect: str) -> Select[Any]:
     statement = _base([
         Quote.id, Quote.number, Quote.market, Quote.status, Quote.current_revision,
         Quote.quote_date, Quote.valid_until, Quote.created_at, Quote.updated_at,
-        Client.legal_name, Client.tax_id, Client.country, User.email, User.name,
+        Quote.client_name, Client.tax_id, Client.country, User.email, User.name,
         QuoteRevision.rules_version, QuoteRevision.language, QuoteRevision.sent_at,
         QuoteRevision.program_currency, QuoteRevision.program_total_minor,
         QuoteRevision.license_currency, QuoteRevision.license_total_minor, *amounts,
@@ -151,6 +153,8 @@ def _base(columns: list[Any], *, client: bool = True, owner: bool = True) -> Sel
 
 def _apply(statement: Select[Any], filters: HistoryFilter) -> Select[Any]:
     conditions: list[ColumnElement[bool]] = []
+    if filters.status != QuoteStatus.DELETED:  # deleted drafts only when asked for
+        conditions.append(Quote.status != QuoteStatus.DELETED)
     if filters.market:
         conditions.append(Quote.market == filters.market)
     if filters.status:
@@ -192,7 +196,9 @@ def _sort_column(sort: SortKey) -> Any:
     return {
         "quote_date": Quote.quote_date,
         "created_at": Quote.created_at,
-        "number": Quote.number,
+        # Drafts have no number yet: they sort as "" (first ascending), so the keyset
+        # cursor always has a value to compare.
+        "number": func.coalesce(Quote.number, ""),
         "program_total": QuoteRevision.program_total_minor,
     }[sort.column_name]
 
@@ -220,6 +226,7 @@ def _row_dict(row: Any) -> dict[str, Any]:
     program_net, program_tax, license_net, license_tax = amounts
     return {
         "number": number,
+        "reference": number or draft_reference(_id),
         "market": market,
         "status": status,
         "current_revision": current_revision,
@@ -285,7 +292,7 @@ def decode_cursor(cursor: str, sort: SortKey) -> tuple[Any, int]:
 
 def _cursor_value(row: Any, sort: SortKey) -> Any:
     return {"quote_date": row.quote_date, "created_at": row.created_at,
-            "number": row.number, "program_total": row.program_total_minor}[sort.column_name]
+            "number": row.number or "", "program_total": row.program_total_minor}[sort.column_name]
 
 
 # ---------------------------------------------------------------- listing and export
@@ -341,14 +348,31 @@ CSV_COLUMNS = (
 )
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection):
+# such a text cell gets a leading apostrophe, as OWASP advises.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(value: Any) -> Any:
+    """A text cell (a name, an email, a code) a spreadsheet shows as text, never runs."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return f"'{value}"
+    return value
+
+
 def csv_values(item: dict[str, Any]) -> list[Any]:
+    """The CSV row of a list item: text cells neutralised against formula injection;
+    amounts, the revision and dates written as they are (they are never formulas)."""
     program, licenses = item["program"], item["licenses"]
+    text = _text_cell
     return [
-        item["number"], item["market"], item["status"], item["current_revision"],
-        item["client"]["name"], item["client"]["tax_id"], item["client"]["country"],
-        item["owner"]["email"], program["currency"], program["net"], program["tax"],
-        program["total"], licenses["currency"], licenses["net"], licenses["tax"],
-        licenses["total"], item["rules_version"], item["language"], item["quote_date"],
+        text(item["number"]), text(item["market"]), text(item["status"]),
+        item["current_revision"],
+        text(item["client"]["name"]), text(item["client"]["tax_id"]),
+        text(item["client"]["country"]), text(item["owner"]["email"]),
+        text(program["currency"]), program["net"], program["tax"], program["total"],
+        text(licenses["currency"]), licenses["net"], licenses["tax"], licenses["total"],
+        text(item["rules_version"]), text(item["language"]), item["quote_date"],
         item["valid_until"], item["created_at"], item["updated_at"], item["sent_at"] or "",
     ]
 

@@ -16,7 +16,6 @@ import redis
 from argon2 import PasswordHasher
 from sqlalchemy import Engine
 
-from quoting import services
 from quoting.store import migrate
 from quoting.store.db import make_engine
 
@@ -43,7 +42,7 @@ def _rate_limits_in_each_apps_memory() -> Iterator[None]:
 def _cheap_password_hashing() -> Iterator[None]:
     """Argon2 at its cheapest: the tests check hashing works, not that it is slow."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(services, "_password_hasher",
+        patch.setattr("quoting.services.users._password_hasher",
                       PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
         yield
 

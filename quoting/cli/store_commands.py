@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from quoting import proposal_archive, services
+from quoting import services
 from quoting.cli.pricing_commands import fail, fail_input, read_request
 from quoting.errors import QuoteInputError
 from quoting.store import migrate
@@ -108,8 +108,15 @@ def _day(value: Any) -> date | None:
 
 
 def _print_quote_line(quote: Quote) -> None:
-    click.echo(f"{quote.number}  {quote.status}  revision {quote.current_revision}  "
+    click.echo(f"{quote.ref}  {quote.status}  revision {quote.current_revision}  "
                f"valid until {quote.valid_until}")
+
+
+def with_seen_revision(command: F) -> F:
+    return click.option(
+        "--revision", "seen_revision", type=click.IntRange(min=1), default=None,
+        help="The revision you looked at; refused if the quote has moved on since.",
+    )(command)
 
 
 def register(main: click.Group) -> None:
@@ -166,12 +173,15 @@ def register(main: click.Group) -> None:
     @click.argument("request_file", metavar="REQUEST.json")
     @with_actor
     @with_today
-    def quote_revise(number: str, request_file: str, actor_email: str, today: Any) -> None:
-        """Store REQUEST.json as the next revision of NUMBER."""
+    @with_seen_revision
+    def quote_revise(number: str, request_file: str, actor_email: str, today: Any,
+                     seen_revision: int | None) -> None:
+        """Store REQUEST.json as the next revision of NUMBER (number or draft reference)."""
         raw = read_request(request_file)
         with unit_of_work(request_file) as session:
             quote = services.revise_quote(session, number, raw,
-                                          acting_user(session, actor_email), _day(today))
+                                          acting_user(session, actor_email), _day(today),
+                                          seen_revision=seen_revision)
             _print_quote_line(quote)
 
     @quote_group.command("duplicate")
@@ -185,19 +195,32 @@ def register(main: click.Group) -> None:
                                              _day(today))
             _print_quote_line(quote)
 
-    def _archive_sent_pdf(number: str, revision: int) -> None:
-        """The PDF as sent, rendered and its SHA-256 recorded, ready for finance."""
-        engine = open_engine()
-        try:
-            with Session(engine, expire_on_commit=False) as session:
-                digest = proposal_archive.archive_sent(session, number, revision)
-        finally:
-            engine.dispose()
-        if digest is None:
-            click.echo(f"{number}: sent; its PDF could not be archived now and will be "
-                       f"rendered when first asked for", err=True)
-        else:
-            click.echo(f"{number}: PDF archived as sent (SHA-256 {digest})")
+    @quote_group.command("delete")
+    @click.argument("reference")
+    @with_actor
+    @with_seen_revision
+    def quote_delete(reference: str, actor_email: str, seen_revision: int | None) -> None:
+        """Delete a draft that was never sent (it has no number, so none is lost)."""
+        with unit_of_work() as session:
+            quote = services.delete_draft(session, reference, acting_user(session, actor_email),
+                                          seen_revision=seen_revision)
+            click.echo(f"{quote.ref}  deleted")
+
+    @quote_group.command("send")
+    @click.argument("number")
+    @with_actor
+    @with_today
+    @with_seen_revision
+    def quote_send(number: str, actor_email: str, today: Any, seen_revision: int | None
+                   ) -> None:
+        """Send NUMBER: it gets its number (first send), its PDF is rendered and kept as
+        sent, and its current revision is frozen from now on."""
+        with unit_of_work() as session:
+            quote = services.send_quote(session, number, acting_user(session, actor_email),
+                                        _day(today), seen_revision=seen_revision)
+            _print_quote_line(quote)
+            sha256 = services.current_revision(quote).pdf_sha256
+            click.echo(f"{quote.ref}: PDF archived as sent (SHA-256 {sha256})")
 
     def _transition(name: str, doc: str, call: Callable[..., Quote],
                     needs_reason: bool = False, takes_today: bool = False,
@@ -205,11 +228,12 @@ def register(main: click.Group) -> None:
         @click.argument("number")
         @with_actor
         @with_today
-        def command(number: str, actor_email: str, today: Any, reason: str | None = None
-                    ) -> None:
+        @with_seen_revision
+        def command(number: str, actor_email: str, today: Any, seen_revision: int | None,
+                    reason: str | None = None) -> None:
             with unit_of_work() as session:
                 actor = acting_user(session, actor_email)
-                kwargs: dict[str, Any] = {}
+                kwargs: dict[str, Any] = {"seen_revision": seen_revision}
                 if needs_reason or takes_reason:
                     kwargs["reason"] = reason
                 args: list[Any] = [session, number, actor]
@@ -217,8 +241,6 @@ def register(main: click.Group) -> None:
                     args.append(_day(today))
                 quote = call(*args, **kwargs)
                 _print_quote_line(quote)
-            if name == "send":
-                _archive_sent_pdf(quote.number, quote.current_revision)
 
         command.__doc__ = doc
         if needs_reason:
@@ -227,18 +249,63 @@ def register(main: click.Group) -> None:
             command = click.option("--reason", default=None)(command)
         quote_group.command(name)(command)
 
-    _transition("send", "Send NUMBER: its current revision is frozen from now on.",
-                services.send_quote, takes_today=True)
     _transition("accept", "Record that the client accepted NUMBER.",
                 services.accept_quote, takes_today=True)
     _transition("decline", "Record that the client declined NUMBER.",
                 services.decline_quote, takes_reason=True)
     _transition("withdraw", "Withdraw NUMBER (we no longer offer it).",
                 services.withdraw_quote, takes_reason=True)
-    _transition("approve", "Approve NUMBER's discount (finance or admin).",
+    _transition("approve", "Approve NUMBER's discount (finance or admin; not your own).",
                 services.approve_discount, needs_reason=True)
-    _transition("reject", "Reject NUMBER's discount (finance or admin).",
+    _transition("reject", "Reject NUMBER's discount (finance or admin; not your own).",
                 services.reject_discount, needs_reason=True)
+
+    @main.group("client")
+    def client_group() -> None:
+        """Client records: one per market and tax ID."""
+
+    @client_group.command("show")
+    @click.argument("market")
+    @click.argument("tax_id")
+    @click.option("--format", "output_format", type=click.Choice(["json", "text"]),
+                  default="text", show_default=True)
+    @with_actor
+    def client_show(market: str, tax_id: str, output_format: str, actor_email: str) -> None:
+        """Show a client record, its contacts and its history of changes."""
+        with unit_of_work() as session:
+            acting_user(session, actor_email)
+            client = services.find_client(session, market, tax_id)
+            view: dict[str, Any] = {
+                "id": client.id, "country": client.country, "tax_id": client.tax_id,
+                "legal_name": client.legal_name,
+                "contacts": [{"name": c.name, "email": c.email} for c in client.contacts],
+                "history": [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                             "detail": e.detail}
+                            for e in services.client_events(session, client.id)],
+            }
+        if output_format == "json":
+            click.echo(json.dumps(view, indent=2, ensure_ascii=False))
+            return
+        click.echo(f"{view['legal_name']}  {view['country']} {view['tax_id']}")
+        for event in view["history"]:
+            click.echo(f"  {event['at']}  {event['actor']}  {event['action']}  "
+                       f"{json.dumps(event['detail'], ensure_ascii=False)}")
+
+    @client_group.command("rename")
+    @click.argument("market")
+    @click.argument("tax_id")
+    @click.option("--name", "legal_name", required=True, help="The new legal name.")
+    @click.option("--reason", default="")
+    @with_actor
+    def client_rename(market: str, tax_id: str, legal_name: str, reason: str,
+                      actor_email: str) -> None:
+        """Rename a client record (audited); quotes already made keep the name they were
+        quoted with."""
+        with unit_of_work("client") as session:
+            client = services.find_client(session, market, tax_id)
+            services.rename_client(session, client.id, legal_name,
+                                   acting_user(session, actor_email), reason=reason)
+            click.echo(f"{client.country} {client.tax_id}: now {legal_name.strip()!r}")
 
     @quote_group.command("show")
     @click.argument("number")
@@ -254,7 +321,7 @@ def register(main: click.Group) -> None:
         if output_format == "json":
             click.echo(json.dumps(view, indent=2, ensure_ascii=False))
             return
-        click.echo(f"{view['number']}  {view['status']}  ({view['market']})")
+        click.echo(f"{view['reference']}  {view['status']}  ({view['market']})")
         client = view["client"]
         click.echo(f"  client: {client['legal_name']} ({client['tax_id']})")
         click.echo(f"  owner:  {view['owner']['email']}")
@@ -366,7 +433,7 @@ def _print_summaries(page: services.QuotePage) -> None:
     if not page.items:
         click.echo("no quotes")
     for item in page.items:
-        click.echo(f"{item.number:<14} {item.status:<17} r{item.revision} {item.quote_date} "
+        click.echo(f"{item.ref:<14} {item.status:<17} r{item.revision} {item.quote_date} "
                    f"{item.program_total:>16} {item.program_currency}  "
                    f"{item.license_total:>12} {item.license_currency}  {item.client_name}")
     if page.next_cursor:
@@ -408,5 +475,5 @@ def store_demo(examples: list[Path]) -> None:
     click.echo(f"users ({', '.join(email for email, _, _ in DEMO_USERS)}), "
                f"demo password: {demo_password()}")
     _print_summaries(page)
-    click.echo("try: .venv/bin/quoting quote show " + (page.items[0].number if page.items
-                                                       else "AR-2026-0001"))
+    click.echo("try: .venv/bin/quoting quote show " + (page.items[0].ref if page.items
+                                                       else "D-00001"))

@@ -1,10 +1,13 @@
 """Engine and session factory. `DATABASE_URL` picks the database; without it,
 a SQLite file under `instance/` in the repository.
 
-SQLite is opened with foreign keys on, WAL journaling and a busy timeout, and
-every transaction starts with BEGIN IMMEDIATE: a writer takes the write lock
-up front instead of failing half-way when two writers meet, which is what
-keeps quote numbers gapless under concurrency.
+SQLite is opened with foreign keys on, WAL journaling and a busy timeout.
+Transactions are deferred, so reads never wait for a writer nor block one; a
+use case that writes starts with `begin_write(session)`, which on SQLite opens
+the transaction with BEGIN IMMEDIATE: the writer takes the write lock up front
+instead of failing half-way when two writers meet (that is what keeps quote
+numbers gapless under concurrency). PostgreSQL needs no such step: row locks
+(SELECT ... FOR UPDATE) order the writers there.
 """
 
 from __future__ import annotations
@@ -15,11 +18,15 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_PATH = REPO_ROOT / "instance" / "quoting.db"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+# Execution option naming how a SQLite transaction begins (see begin_write).
+SQLITE_BEGIN = "quoting_sqlite_begin"
+# Session.info key: this transaction has flushed a change (so it holds the write lock).
+_FLUSHED = "quoting_flushed"
 
 
 def database_url(url: str | None = None) -> str:
@@ -68,7 +75,40 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def begin_write(session: Session) -> None:
+    """Make the session's transaction a write transaction from its first statement.
+
+    On SQLite a deferred transaction that has only read is ended (it holds nothing
+    and has nothing pending) and a new one begins with BEGIN IMMEDIATE, so the
+    change is made on data read under the write lock, never upgraded half-way (an
+    upgrade fails at once when another writer came in between). A transaction that
+    already wrote holds the lock and goes on. Elsewhere this does nothing.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        connection = session.connection()
+        if connection.get_execution_options().get(SQLITE_BEGIN) == "IMMEDIATE":
+            return
+        if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
+            return
+        session.rollback()
+    session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_flush(session: Session, _context: Any) -> None:
+    session.info[_FLUSHED] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_flush(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_FLUSHED, None)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

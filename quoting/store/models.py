@@ -7,6 +7,7 @@ database); full figures live in each revision's priced JSON.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -92,6 +93,8 @@ class QuoteStatus(StrEnum):
     DECLINED = "declined"
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
+    # A draft that was never sent, thrown away: it never had a number, so no gap.
+    DELETED = "deleted"
 
 
 def _in(values: type[StrEnum]) -> str:
@@ -108,6 +111,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of the sign-in cookies' user id: raising it (sign out, a new password,
+    # deactivation) ends every session and remember-me cookie of the user.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def __repr__(self) -> str:
@@ -123,6 +129,8 @@ class Client(Base):
     # Compact form (no dots or dashes), validated for the country.
     tax_id: Mapped[str] = mapped_column(String(40))
     legal_name: Mapped[str] = mapped_column(String(200))
+    # legal_name without accents or case, for search on every database.
+    name_folded: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     contacts: Mapped[list[ClientContact]] = relationship(
@@ -164,10 +172,12 @@ class Quote(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(20), unique=True)
+    # Given when the quote is first sent (per market and year, gapless); until then
+    # the quote is known by its draft reference (`ref`).
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
     market: Mapped[str] = mapped_column(String(2))
-    year: Mapped[int] = mapped_column(Integer)
-    sequence: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int | None] = mapped_column(Integer)
+    sequence: Mapped[int | None] = mapped_column(Integer)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[str] = mapped_column(String(20))
@@ -175,6 +185,10 @@ class Quote(Base):
     # Copied from the current revision, for listing and expiry without a join.
     quote_date: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
+    # The client's name as the current revision quotes it (a later rename of the
+    # client record does not rewrite what was quoted), and folded for search.
+    client_name: Mapped[str] = mapped_column(String(200), default="")
+    client_name_folded: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -183,6 +197,18 @@ class Quote(Base):
     revisions: Mapped[list[QuoteRevision]] = relationship(
         back_populates="quote", order_by="QuoteRevision.revision"
     )
+
+    @property
+    def ref(self) -> str:
+        """The number once sent; before that the draft reference (D-00042)."""
+        return self.number or draft_reference(self.id)
+
+
+DRAFT_REFERENCE_PREFIX = "D-"
+
+
+def draft_reference(quote_id: int) -> str:
+    return f"{DRAFT_REFERENCE_PREFIX}{quote_id:05d}"
 
 
 class QuoteRevision(Base):
@@ -268,6 +294,7 @@ class AuditEvent(Base):
     actor: Mapped[str] = mapped_column(String(254))
     action: Mapped[str] = mapped_column(String(40))
     quote_id: Mapped[int | None] = mapped_column(ForeignKey("quotes.id"))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
     revision: Mapped[int | None] = mapped_column(Integer)
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str | None] = mapped_column(String(20))
@@ -309,6 +336,13 @@ class ExchangeRate(Base):
     @property
     def pair(self) -> str:
         return f"{self.base_currency}/{self.quote_currency}"
+
+
+def fold_for_search(text: str) -> str:
+    """Lower case without accents ("Peña Ñandú" -> "pena nandu"), so search ignores
+    both on SQLite and PostgreSQL alike (neither folds accents on its own)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def to_minor(amount: Decimal, currency: str) -> int:

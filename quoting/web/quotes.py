@@ -9,6 +9,7 @@ form with what was typed and the problem beside its field, never a 500.
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import date
 from typing import Any
 
@@ -27,19 +28,13 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
-from quoting import proposal_archive, services
+from quoting import services
 from quoting.errors import QuoteInputError
 from quoting.i18n import market_today
 from quoting.line_wording import license_name
 from quoting.rules import Market, NoRulesInForce, RulesVersion
 from quoting.service_pricing import price_request
-from quoting.store.errors import (
-    Conflict,
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-    ServiceError,
-)
+from quoting.services import NotFound, ServiceError
 from quoting.store.models import Quote, QuoteStatus
 from quoting.taxid import SCHEMES
 from quoting.web import db_session
@@ -57,6 +52,7 @@ from quoting.web.text import _
 bp = Blueprint("quotes", __name__)
 
 MARKETS = [m.value for m in Market]
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 PER_PAGE = 20
 SORTS = {
     "-date": _l("Newest first"),
@@ -66,8 +62,6 @@ SORTS = {
     "status": _l("Status"),
     "-updated": _l("Recently changed"),
 }
-EDITABLE = {QuoteStatus.DRAFT, QuoteStatus.PENDING_APPROVAL, QuoteStatus.DISCOUNT_REJECTED,
-            QuoteStatus.SENT}
 
 
 # ---------------------------------------------------------------- helpers
@@ -139,38 +133,54 @@ def _error_keys(form: QuoteForm) -> list[str]:
     return keys
 
 
-def _load(number: str) -> Quote:
+def _load(ref: str) -> Quote:
     try:
-        return services.get_quote(db_session(), number)
+        return services.get_quote(db_session(), ref)
     except NotFound:
-        abort(404, description=_("There is no quote numbered %(number)s.", number=number))
+        abort(404, description=_("There is no quote %(number)s.", number=ref))
 
 
-def _can_edit(quote: Quote) -> bool:
-    user = signed_in()
-    return user.role in services.MANAGERS or quote.owner_id == user.id
+def _seen_revision() -> int | None:
+    """The revision the user was looking at when they acted (a hidden field)."""
+    value = request.form.get("seen_revision", "")
+    return _small_number(value)
 
 
-def _refusal(exc: ServiceError, action: str) -> str:
-    """A service refusal in the user's language (the service words it in English)."""
-    if isinstance(exc, PermissionDenied):
-        if action in ("approve", "reject"):
-            return _("Only finance or admin users can decide on a discount.")
-        return _("Only the quote's owner, finance or admin can do this.")
-    text = str(exc)
-    if isinstance(exc, InvalidTransition):
-        if "must approve" in text:
-            return _("The discount is above the market's limit: a finance or admin user must "
-                     "approve it before the quote can be sent.")
-        if "rejected" in text:
-            return _("The discount was rejected: revise the quote before sending it.")
-        if "valid until" in text or "expired" in text:
-            return _("The quote's validity has ended: revise it so it is dated today, then "
-                     "send it again.")
-        return _("That step is not possible while the quote is in this status.")
-    if isinstance(exc, Conflict):
-        return _("Someone else changed this quote at the same time; reload and try again.")
-    return text
+def _small_number(value: str) -> int | None:
+    """A positive whole number typed in ASCII digits ("²" or "٣" are not), else None."""
+    if value.isascii() and value.isdigit() and len(value) < 6:
+        return int(value) or None
+    return None
+
+
+def refusal_message(exc: ServiceError) -> str:
+    """A service refusal in the user's language, chosen by its code."""
+    params = exc.params
+    messages = {
+        "stale_revision": lambda: _(
+            "This quote changed since you opened it (it is now at revision %(current)s). "
+            "Nothing was saved: reload it and try again.", current=params.get("current")),
+        "needs_approval": lambda: _(
+            "The discount is above the market's limit: a finance or admin user must "
+            "approve it before the quote can be sent."),
+        "discount_rejected": lambda: _(
+            "The discount was rejected: revise the quote before sending it."),
+        "validity_ended": lambda: _(
+            "The quote's validity has ended: revise it so it is dated today, then send "
+            "it again."),
+        "not_editor": lambda: _("Only the quote's owner, finance or admin can do this."),
+        "not_approver": lambda: _("Only finance or admin users can decide on a discount."),
+        "own_quote": lambda: _(
+            "You own or last revised this quote: another finance or admin user must "
+            "decide on its discount."),
+        "not_a_draft": lambda: _(
+            "Only a draft that was never sent can be deleted; withdraw this quote instead."),
+        "wrong_status": lambda: _(
+            "That step is not possible while the quote is in this status."),
+        "not_found": lambda: _("There is no quote %(number)s.", number=params.get("ref", "")),
+    }
+    chosen = messages.get(exc.code)
+    return str(chosen()) if chosen else _("That was refused: %(reason)s", reason=exc.message)
 
 
 # ---------------------------------------------------------------- list
@@ -186,6 +196,8 @@ def index() -> str:
         if not value:
             return None
         try:
+            if not ISO_DATE.fullmatch(value):
+                raise ValueError(value)
             return date.fromisoformat(value)
         except ValueError:
             problems.append(_("Dates look like 2026-11-25."))
@@ -203,7 +215,7 @@ def index() -> str:
     if sort not in SORTS:
         sort = "-date"
     page_arg = args.get("page", "1")
-    page_number = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 100_000 else 1
+    page_number = _small_number(page_arg) or 1
     query = args.get("q", "")[:100]
     session = db_session()
     try:
@@ -244,44 +256,49 @@ def new() -> BaseResponse | tuple[str, int] | str:
         return _render_form(form, field_errors(exc.problems, form)), 422
     except ServiceError as exc:
         session.rollback()
-        flash(_refusal(exc, "create"), "error")
+        flash(refusal_message(exc), "error")
         return _render_form(form), 409
-    flash(_("Quote %(number)s saved as a draft.", number=quote.number), "success")
-    return redirect(url_for("quotes.show", number=quote.number))
+    flash(_("Quote %(number)s saved as a draft.", number=quote.ref), "success")
+    return redirect(url_for("quotes.show", number=quote.ref))
 
 
 @bp.route("/quotes/<number>/edit", methods=["GET", "POST"])
 def edit(number: str) -> BaseResponse | tuple[str, int] | str:
     quote = _load(number)
-    if not _can_edit(quote):
+    if not services.can_edit(signed_in(), quote):
         flash(_("Only the quote's owner, finance or admin can do this."), "error")
-        return redirect(url_for("quotes.show", number=quote.number))
-    if quote.status not in EDITABLE:
+        return redirect(url_for("quotes.show", number=quote.ref))
+    if quote.status not in services.REVISABLE:
         flash(_("This quote cannot be edited: duplicate it to quote again."), "error")
-        return redirect(url_for("quotes.show", number=quote.number))
+        return redirect(url_for("quotes.show", number=quote.ref))
     if request.method == "GET":
-        current = next(r for r in quote.revisions if r.revision == quote.current_revision)
+        current = services.current_revision(quote)
         return _render_form(QuoteForm.from_request(current.request), quote=quote)
     form = QuoteForm.from_form(request.form)
     form.market = quote.market
+    seen = _seen_revision()
     action = request.form.get("action", "save")
     if action != "save":
         _apply(form, action)
-        return _render_form(form, quote=quote)
+        return _render_form(form, quote=quote, seen_revision=seen)
     session = db_session()
     try:
-        revised = services.revise_quote(session, quote.number, form.to_request(), signed_in())
+        revised = services.revise_quote(session, quote.ref, form.to_request(), signed_in(),
+                                        seen_revision=seen)
         session.commit()
     except QuoteInputError as exc:
         session.rollback()
-        return _render_form(form, field_errors(exc.problems, form), quote=quote), 422
+        return _render_form(form, field_errors(exc.problems, form), quote=quote,
+                            seen_revision=seen), 422
     except ServiceError as exc:
         session.rollback()
-        flash(_refusal(exc, "revise"), "error")
-        return _render_form(form, quote=quote), 409
+        flash(refusal_message(exc), "error")
+        # What was typed stays on the page; the hidden revision still says what the
+        # user saw, so saving again is refused until they reload.
+        return _render_form(form, quote=quote, seen_revision=seen), 409
     flash(_("Revision %(revision)s of %(number)s saved.", revision=revised.current_revision,
-            number=revised.number), "success")
-    return redirect(url_for("quotes.show", number=revised.number))
+            number=revised.ref), "success")
+    return redirect(url_for("quotes.show", number=revised.ref))
 
 
 def _apply(form: QuoteForm, action: str) -> None:
@@ -301,11 +318,11 @@ def _apply(form: QuoteForm, action: str) -> None:
 
 
 def _render_form(form: QuoteForm, errors: dict[str, str] | None = None,
-                 quote: Quote | None = None) -> str:
+                 quote: Quote | None = None, seen_revision: int | None = None) -> str:
     view, price_errors = _price(form)
     shown = dict(price_errors)
     shown.update(errors or {})
-    return render_template("quotes/form.html", breakdown=view,
+    return render_template("quotes/form.html", breakdown=view, seen_revision=seen_revision,
                            **_form_page_context(form, shown, quote))
 
 
@@ -349,6 +366,7 @@ def client_search() -> str:
 def show(number: str) -> str:
     quote = _load(number)
     session = db_session()
+    user = signed_in()
     view = services.quote_view(session, quote)
     current = view["revisions"][-1]
     rules = _rules(quote.market)
@@ -357,63 +375,72 @@ def show(number: str) -> str:
     return render_template(
         "quotes/show.html", quote=quote, view=view, current=current,
         breakdown=breakdown(current["priced"], rules, _tax_labels(rules)),
-        events=services.quote_events(session, quote.number), can_edit=_can_edit(quote),
-        is_manager=signed_in().role in services.MANAGERS, editable=quote.status in EDITABLE,
+        events=services.quote_events(session, quote.ref),
+        can_edit=services.can_edit(user, quote),
+        is_manager=user.role in services.MANAGERS,
+        may_decide=services.may_decide(user, quote),
+        editable=quote.status in services.REVISABLE,
+        deletable=quote.number is None and quote.status in DELETABLE,
         locale=market_locale(quote.market),
     )
 
 
-ACTIONS = ("send", "accept", "decline", "withdraw", "duplicate", "approve", "reject")
+DELETABLE = {QuoteStatus.DRAFT, QuoteStatus.PENDING_APPROVAL, QuoteStatus.DISCOUNT_REJECTED}
+ACTIONS = ("send", "accept", "decline", "withdraw", "duplicate", "approve", "reject", "delete")
 
 
 @bp.route("/quotes/<number>/do/<action>", methods=["POST"])
 def act(number: str, action: str) -> BaseResponse:
     if action not in ACTIONS:
         abort(404, description=_("There is no such action."))
-    quote = _load(number)
     session = db_session()
     user = signed_in()
+    seen = _seen_revision()
     reason = request.form.get("reason", "").strip()[:2000]
     try:
         if action == "send":
-            done = services.send_quote(session, quote.number, user)
-            message = _("%(number)s marked as sent.", number=done.number)
+            done = services.send_quote(session, number, user, seen_revision=seen)
+            message = _("%(number)s sent: its PDF is kept as sent.", number=done.ref)
         elif action == "accept":
-            done = services.accept_quote(session, quote.number, user)
-            message = _("%(number)s marked as accepted.", number=done.number)
+            done = services.accept_quote(session, number, user, seen_revision=seen)
+            message = _("%(number)s marked as accepted.", number=done.ref)
         elif action == "decline":
-            done = services.decline_quote(session, quote.number, user, reason=reason or None)
-            message = _("%(number)s marked as declined.", number=done.number)
+            done = services.decline_quote(session, number, user, reason=reason or None,
+                                          seen_revision=seen)
+            message = _("%(number)s marked as declined.", number=done.ref)
         elif action == "withdraw":
-            done = services.withdraw_quote(session, quote.number, user, reason=reason or None)
-            message = _("%(number)s withdrawn.", number=done.number)
+            done = services.withdraw_quote(session, number, user, reason=reason or None,
+                                           seen_revision=seen)
+            message = _("%(number)s withdrawn.", number=done.ref)
+        elif action == "delete":
+            done = services.delete_draft(session, number, user, seen_revision=seen)
+            session.commit()
+            flash(_("Draft %(number)s deleted.", number=done.ref), "success")
+            return redirect(url_for("quotes.index"))
         elif action == "duplicate":
-            done = services.duplicate_quote(session, quote.number, user)
+            done = services.duplicate_quote(session, number, user)
             message = _("%(number)s is a copy of %(source)s, priced today.",
-                        number=done.number, source=quote.number)
+                        number=done.ref, source=number)
         elif action == "approve":
-            if not reason:
-                raise QuoteInputError.single("reason", "")
-            done = services.approve_discount(session, quote.number, user, reason)
-            message = _("Discount approved: %(number)s can be sent.", number=done.number)
+            done = services.approve_discount(session, number, user, reason, seen_revision=seen)
+            message = _("Discount approved: %(number)s can be sent.", number=done.ref)
         else:
-            if not reason:
-                raise QuoteInputError.single("reason", "")
-            done = services.reject_discount(session, quote.number, user, reason)
-            message = _("Discount rejected on %(number)s.", number=done.number)
+            done = services.reject_discount(session, number, user, reason, seen_revision=seen)
+            message = _("Discount rejected on %(number)s.", number=done.ref)
         session.commit()
-        if action == "send":  # the PDF as sent, ready for the client and finance
-            proposal_archive.archive_sent(session, done.number, done.current_revision)
     except QuoteInputError:
         session.rollback()
         flash(_("Write the reason for the decision."), "error")
-        return redirect(url_for("quotes.show", number=quote.number))
+        return redirect(url_for("quotes.show", number=number))
+    except NotFound:
+        session.rollback()
+        abort(404, description=_("There is no quote %(number)s.", number=number))
     except ServiceError as exc:
         session.rollback()
-        flash(_refusal(exc, action), "error")
-        return redirect(url_for("quotes.show", number=quote.number))
+        flash(refusal_message(exc), "error")
+        return redirect(url_for("quotes.show", number=number))
     flash(message, "success")
-    return redirect(url_for("quotes.show", number=done.number))
+    return redirect(url_for("quotes.show", number=done.ref))
 
 
 @bp.route("/quotes/<number>/history")
@@ -424,7 +451,7 @@ def history(number: str) -> str:
 
     def pick(name: str, default: int) -> int:
         value = request.args.get(name, "")
-        chosen = int(value) if value.isdigit() else default
+        chosen = _small_number(value) or default
         return chosen if chosen in revisions else default
 
     new_number = pick("to", last)
@@ -440,7 +467,7 @@ def history(number: str) -> str:
     return render_template("quotes/history.html", quote=quote, old=old, new=new,
                            changes=changes, totals=totals,
                            revisions=sorted(revisions.values(), key=lambda r: r.revision),
-                           events=services.quote_events(db_session(), quote.number))
+                           events=services.quote_events(db_session(), quote.ref))
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
@@ -496,22 +523,58 @@ def pdf(number: str) -> Response:
     """The proposal PDF of a revision (the current one by default), inline or as a download."""
     quote = _load(number)
     value = request.args.get("revision", "")
-    revision = int(value) if value.isdigit() else quote.current_revision
+    revision = _small_number(value) or quote.current_revision
     session = db_session()
     try:
-        # Rendered once per revision, then from disk; a sent one as it was sent, with
-        # its SHA-256 kept on the revision (normally already done when it was sent).
-        body = proposal_archive.revision_pdf(session, quote.number, revision)
+        # A sent revision's PDF as kept when it was sent; a draft's from the cache.
+        body = services.revision_pdf(session, quote.ref, revision)
         session.commit()
     except NotFound:
         abort(404, description=_("This quote has no revision %(revision)s.", revision=revision))
-    except ServiceError:  # a different SHA-256 was recorded: show, record nothing
+    except ServiceError:  # an old revision whose re-render differs from its recorded hash
         session.rollback()
-        body = proposal_archive.revision_pdf(session, quote.number, revision, record=False)
+        abort(409, description=_("The PDF kept for this revision cannot be reproduced."))
     response = make_response(body)
     response.mimetype = "application/pdf"
-    filename = f"{quote.number}-r{revision}.pdf"
+    filename = f"{quote.ref}-r{revision}.pdf"
     disposition = "attachment" if request.args.get("download") else "inline"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# ---------------------------------------------------------------- clients
+
+
+@bp.route("/clients/<int:client_id>", methods=["GET", "POST"])
+def client(client_id: int) -> BaseResponse | tuple[str, int] | str:
+    """A client record: name, tax ID, contacts, its history of changes and its quotes;
+    renaming it is an explicit, audited act that leaves existing quotes as quoted."""
+    session = db_session()
+    if client_id > 2**62:
+        abort(404, description=_("There is no such client."))
+    try:
+        record = services.get_client(session, client_id)
+    except NotFound:
+        abort(404, description=_("There is no such client."))
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        name = request.form.get("legal_name", "")
+        try:
+            services.rename_client(session, client_id, name, signed_in(),
+                                   reason=request.form.get("reason", "")[:500])
+            session.commit()
+            flash(_("Client renamed. Quotes already made keep the name they were quoted with."),
+                  "success")
+            return redirect(url_for("quotes.client", client_id=client_id))
+        except QuoteInputError:
+            session.rollback()
+            errors = {"legal_name": _("Give the client's legal name (at most 200 characters).")}
+            status = 422
+    page = services.search_quotes(
+        session, services.QuoteFilter(market=record.country, client_tax_id=record.tax_id),
+        per_page=100)
+    return render_template("clients/show.html", client=record, quotes=page,
+                           events=services.client_events(session, client_id),
+                           errors=errors), status

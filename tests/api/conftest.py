@@ -127,13 +127,13 @@ def make_quote(session: Session, users: dict[str, User]) -> Callable[..., Quote]
         quote = services.create_quote(session, example(market, **overrides), sales, day,
                                       now=now)
         if status in {"sent", "accepted", "declined"}:
-            services.send_quote(session, quote.number, sales, day, now=now)
+            services.send_quote(session, quote.ref, sales, day, now=now)
         if status == "accepted":
-            services.accept_quote(session, quote.number, sales, day, now=now)
+            services.accept_quote(session, quote.ref, sales, day, now=now)
         if status == "declined":
-            services.decline_quote(session, quote.number, sales, now=now)
+            services.decline_quote(session, quote.ref, sales, now=now)
         if status == "withdrawn":
-            services.withdraw_quote(session, quote.number, sales, now=now)
+            services.withdraw_quote(session, quote.ref, sales, now=now)
         session.commit()
         return quote
 

@@ -60,7 +60,7 @@ def test_ndjson_has_one_list_item_per_line(client: FlaskClient, auth: dict[str, 
     lines = response.get_data(as_text=True).splitlines()
     items = [QuoteItem.model_validate(json.loads(line)) for line in lines]
     assert len(items) == 6
-    assert [item.number for item in items] == sorted(item.number for item in items)
+    assert [item.ref for item in items] == sorted(item.ref for item in items)
 
 
 def test_the_export_and_the_list_agree_on_the_same_filters(

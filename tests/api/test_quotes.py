@@ -30,7 +30,7 @@ def test_finance_gets_the_accepted_mexican_quotes(
     accepted = make_quote("MX", "accepted")
     make_quote("MX", "sent")
     make_quote("AR", "accepted")
-    assert numbers(client, auth, "market=MX&status=accepted") == [accepted.number]
+    assert numbers(client, auth, "market=MX&status=accepted") == [accepted.ref]
 
 
 def test_an_item_carries_totals_as_decimal_strings_with_currencies_and_zoned_times(
@@ -164,12 +164,12 @@ def test_the_detail_has_every_revision_with_its_lines_rates_and_pdf_hash_and_the
     services.import_rates_csv(session, "pair,date,rate,source\n"
                               "USD/MXN,2026-11-24,18.2345,Banxico FIX\n")
     quote = make_quote("MX")
-    services.revise_quote(session, quote.number, example("MX", date="2026-11-25", cases=2),
+    services.revise_quote(session, quote.ref, example("MX", date="2026-11-25", cases=2),
                           users["sales"], QUOTE_DAY, now=NOW)
-    services.record_pdf_sha256(session, quote.number, 1, "a" * 64)
+    services.record_pdf_sha256(session, quote.ref, 1, "a" * 64)
     session.commit()
 
-    response = client.get(f"/api/v1/quotes/{quote.number.lower()}", headers=auth)
+    response = client.get(f"/api/v1/quotes/{quote.ref.lower()}", headers=auth)
     assert response.status_code == 200
     detail = response.get_json()
     QuoteDetail.model_validate(detail)
@@ -203,7 +203,7 @@ def test_what_does_not_exist_is_a_404_json_error(client: FlaskClient, auth: dict
 def test_a_revision_without_an_archived_pdf_says_so(client: FlaskClient, auth: dict[str, str],
                                                     make_quote: Callable[..., Quote]) -> None:
     quote = make_quote("MX")
-    response = client.get(f"/api/v1/quotes/{quote.number}/revisions/1/pdf", headers=auth)
+    response = client.get(f"/api/v1/quotes/{quote.ref}/revisions/1/pdf", headers=auth)
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "pdf_not_archived"
 

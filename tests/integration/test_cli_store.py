@@ -37,10 +37,11 @@ def ready(run: CliRunner) -> CliRunner:
 
 def test_a_user_can_create_revise_send_and_list_quotes(ready: CliRunner, tmp_path: Path) -> None:
     created = invoke(ready, "quote", "create", str(EXAMPLES / "ar.json"), *TODAY)
-    assert created.stdout.startswith("AR-2026-0001  draft  revision 1")
+    assert created.stdout.startswith("D-00001  draft  revision 1")
 
-    first_send = invoke(ready, "quote", "send", "AR-2026-0001", *TODAY)
+    first_send = invoke(ready, "quote", "send", "D-00001", *TODAY)
     assert first_send.exit_code == 0
+    assert first_send.stdout.startswith("AR-2026-0001  sent  revision 1")
     assert "AR-2026-0001: PDF archived as sent (SHA-256 " in first_send.stdout
     longer = tmp_path / "longer.json"
     request = json.loads((EXAMPLES / "ar.json").read_text())
@@ -60,8 +61,7 @@ def test_a_user_can_create_revise_send_and_list_quotes(ready: CliRunner, tmp_pat
     history = invoke(ready, "quote", "history", "AR-2026-0001").stdout
     # Each send archives the PDF as sent (revision.pdf, with its SHA-256).
     assert [line.split()[2] for line in history.splitlines()] == [
-        "quote.create", "quote.send", "revision.pdf", "quote.revise", "quote.send",
-        "revision.pdf"]
+        "quote.create", "quote.number", "quote.send", "quote.revise", "quote.send"]
     sent = invoke(ready, "quote", "send", "AR-2026-0001", *TODAY)
     assert sent.exit_code == 2  # already sent: refused, nothing archived twice
 
@@ -70,10 +70,10 @@ def test_an_invalid_transition_exits_2_with_the_reason_and_no_traceback(
         ready: CliRunner) -> None:
     invoke(ready, "quote", "create", str(EXAMPLES / "mx.json"), *TODAY)
 
-    result = invoke(ready, "quote", "accept", "MX-2026-0001", *TODAY)
+    result = invoke(ready, "quote", "accept", "D-00001", *TODAY)
 
     assert result.exit_code == 2
-    assert "cannot accept MX-2026-0001: it is draft" in result.stderr
+    assert "cannot accept D-00001: it is draft" in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -94,12 +94,39 @@ def test_a_discount_is_approved_by_finance_from_the_cli(ready: CliRunner,
                                 "discount_percent": "18"}))
     assert "pending_approval" in invoke(ready, "quote", "create", str(deep), *TODAY).stdout
 
-    refused = invoke(ready, "quote", "approve", "MX-2026-0001", "--reason", "ok")
+    refused = invoke(ready, "quote", "approve", "D-00001", "--reason", "ok")
     assert refused.exit_code == 2
     assert "only finance or admin" in refused.stderr
-    approved = invoke(ready, "quote", "approve", "MX-2026-0001", "--reason", "key account",
-                      "--as", "money@example.com")
-    assert "MX-2026-0001  draft" in approved.stdout
+    approved = invoke(ready, "quote", "approve", "D-00001", "--reason", "key account",
+                      "--as", "money@example.com", "--revision", "1")
+    assert "D-00001  draft" in approved.stdout
+
+
+def test_a_change_made_on_an_old_revision_is_refused_from_the_cli(
+        ready: CliRunner, tmp_path: Path) -> None:
+    invoke(ready, "quote", "create", str(EXAMPLES / "mx.json"), *TODAY)
+    assert invoke(ready, "quote", "revise", "D-00001", str(EXAMPLES / "mx.json"),
+                  "--revision", "1", *TODAY).exit_code == 0
+
+    stale = invoke(ready, "quote", "send", "D-00001", "--revision", "1", *TODAY)
+
+    assert stale.exit_code == 2
+    assert "changed since you opened it" in stale.stderr
+    assert json.loads(invoke(ready, "quote", "show", "D-00001", "--format", "json").stdout
+                      )["status"] == "draft"
+
+
+def test_a_draft_never_sent_is_deleted_from_the_cli_and_a_sent_one_is_not(
+        ready: CliRunner) -> None:
+    invoke(ready, "quote", "create", str(EXAMPLES / "mx.json"), *TODAY)
+    invoke(ready, "quote", "create", str(EXAMPLES / "mx.json"), *TODAY)
+    invoke(ready, "quote", "send", "D-00002", *TODAY)
+
+    assert invoke(ready, "quote", "delete", "D-00001").stdout == "D-00001  deleted\n"
+    refused = invoke(ready, "quote", "delete", "MX-2026-0001")
+    assert refused.exit_code == 2
+    assert "only a draft that was never sent can be deleted" in refused.stderr
+    assert invoke(ready, "quote", "list").stdout.splitlines()[0].startswith("MX-2026-0001")
 
 
 def test_an_unknown_acting_user_is_refused_with_a_hint(ready: CliRunner) -> None:
@@ -116,7 +143,7 @@ def test_rates_are_imported_and_sent_quotes_expire_from_the_cli(
     rates.write_text("pair,date,rate,source\nUSD/ARS,2026-11-24,1052.25,BNA vendedor\n")
     assert "1 rate(s) added" in invoke(ready, "rates", "import", str(rates)).stdout
     invoke(ready, "quote", "create", str(EXAMPLES / "ar.json"), *TODAY)
-    invoke(ready, "quote", "send", "AR-2026-0001", *TODAY)
+    invoke(ready, "quote", "send", "D-00001", *TODAY)
     assert "rate USD/ARS = 1052.25 (BNA vendedor, 2026-11-24)" in invoke(
         ready, "quote", "show", "AR-2026-0001").stdout
 

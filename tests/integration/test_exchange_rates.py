@@ -83,7 +83,7 @@ def test_the_stored_rate_does_not_follow_later_imports(session: Session, sales: 
     services.import_rates_csv(session, "pair,date,rate,source\n"
                                        "USD/ARS,2026-11-25,1100,Banco Nación vendedor\n")
 
-    assert services.revision_snapshot(session, quote.number)["exchange_rates"][0]["rate"] == (
+    assert services.revision_snapshot(session, quote.ref)["exchange_rates"][0]["rate"] == (
         "1052.25")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 
 import pytest
@@ -41,8 +42,8 @@ TAMPERED = {
 @pytest.fixture
 def sent_revision(session: Session, sales: User) -> QuoteRevision:
     quote = services.create_quote(session, example("ar"), sales, QUOTE_DAY)
-    services.send_quote(session, quote.number, sales, QUOTE_DAY)
-    return services.get_quote(session, quote.number).revisions[0]
+    services.send_quote(session, quote.ref, sales, QUOTE_DAY)
+    return services.get_quote(session, quote.ref).revisions[0]
 
 
 def _raw(session: Session, sql: str, **params: object) -> None:
@@ -103,26 +104,36 @@ def test_sent_at_cannot_be_cleared_or_moved(session: Session,
 
 
 def test_the_pdf_hash_can_be_set_once_from_null_and_never_changed(
-        session: Session, sent_revision: QuoteRevision) -> None:
+        session: Session, sales: User) -> None:
+    draft = services.create_quote(session, example("ar"), sales, QUOTE_DAY)
+    revision = services.get_quote(session, draft.ref).revisions[0]
     _raw(session, "UPDATE quote_revisions SET pdf_sha256 = :h WHERE id = :id",
-         h="a" * 64, id=sent_revision.id)
+         h="a" * 64, id=revision.id)
 
     for value in ("b" * 64, None):
         with pytest.raises(IntegrityError, match="immutable"):
             _raw(session, "UPDATE quote_revisions SET pdf_sha256 = :h WHERE id = :id",
-                 h=value, id=sent_revision.id)
+                 h=value, id=revision.id)
+
+
+def test_a_sent_revision_has_its_pdf_kept_and_its_hash_recorded_in_the_same_step(
+        session: Session, sent_revision: QuoteRevision) -> None:
+    kept = services.archived_pdf(session, sent_revision.quote.ref, 1)
+
+    assert kept is not None
+    assert hashlib.sha256(kept).hexdigest() == sent_revision.pdf_sha256
 
 
 def test_the_sent_revision_reads_the_same_after_every_refused_attempt(
         session: Session, sent_revision: QuoteRevision) -> None:
-    before = services.revision_snapshot(session, sent_revision.quote.number, 1)
+    before = services.revision_snapshot(session, sent_revision.quote.ref, 1)
     for column in TAMPERED:
         with pytest.raises(IntegrityError):
             _raw(session, f"UPDATE quote_revisions SET {column} = {TAMPERED[column]} "
                           f"WHERE id = :id", id=sent_revision.id)
     session.expire_all()
 
-    assert services.revision_snapshot(session, sent_revision.quote.number, 1) == before
+    assert services.revision_snapshot(session, sent_revision.quote.ref, 1) == before
 
 
 @pytest.mark.parametrize("statement", [
@@ -136,7 +147,7 @@ def test_audit_records_are_append_only(session: Session, sales: User, statement:
                                   QUOTE_DAY)
     approver = services.create_user(session, "boss@example.com", "Boss", "admin",
                                     "a long enough password")
-    services.approve_discount(session, quote.number, approver, "fine")
+    services.approve_discount(session, quote.ref, approver, "fine")
     assert session.scalar(select(func.count()).select_from(AuditEvent))
 
     with pytest.raises(IntegrityError, match="append-only"):
@@ -150,26 +161,29 @@ def test_audit_records_are_append_only(session: Session, sales: User, statement:
 ])
 def test_a_kept_pdf_cannot_be_replaced_or_deleted(
         session: Session, sent_revision: QuoteRevision, statement: str) -> None:
-    services.archive_pdf(session, sent_revision.quote.number, 1, b"%PDF-1.7 as sent")
+    as_sent = services.archived_pdf(session, sent_revision.quote.ref, 1)
 
     with pytest.raises(IntegrityError, match="append-only"):
         _raw(session, statement, other=b"%PDF-1.7 altered")
 
-    assert services.archived_pdf(session, sent_revision.quote.number, 1) == b"%PDF-1.7 as sent"
+    assert as_sent is not None
+    assert services.archived_pdf(session, sent_revision.quote.ref, 1) == as_sent
 
 
 def test_only_a_sent_revisions_pdf_is_kept(session: Session, sales: User) -> None:
     draft = services.create_quote(session, example("pe"), sales, QUOTE_DAY)
 
     with pytest.raises(services.Conflict, match="was not sent"):
-        services.archive_pdf(session, draft.number, 1, b"%PDF-1.7")
-    assert services.archived_pdf(session, draft.number, 1) is None
+        services.archive_pdf(session, draft.ref, 1, b"%PDF-1.7")
+    assert services.archived_pdf(session, draft.ref, 1) is None
 
 
 def test_a_kept_pdf_is_the_one_whose_hash_the_revision_records(
         session: Session, sent_revision: QuoteRevision) -> None:
-    number = sent_revision.quote.number
-    digest = services.archive_pdf(session, number, 1, b"%PDF-1.7 as sent")
+    number = sent_revision.quote.ref
+    as_sent = services.archived_pdf(session, number, 1)
+    assert as_sent is not None
+    digest = services.archive_pdf(session, number, 1, as_sent)  # the same bytes: fine
 
     assert services.get_quote(session, number).revisions[0].pdf_sha256 == digest
     with pytest.raises(services.Conflict, match="already has PDF SHA-256"):

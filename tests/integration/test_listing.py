@@ -21,13 +21,14 @@ def stored(session: Session, sales: User, make_user: Callable[..., User]) -> lis
                                ("mx", "2026-11-10", other), ("ar", "2026-11-20", other),
                                ("cl", "2026-11-25", sales)]:
         quote = services.create_quote(session, example(market, date=day), owner, QUOTE_DAY)
-        numbers.append(quote.number)
-    services.send_quote(session, numbers[1], sales, QUOTE_DAY)
+        services.send_quote(session, quote.ref, owner, QUOTE_DAY)
+        numbers.append(quote.ref)
+    services.accept_quote(session, numbers[1], sales, QUOTE_DAY)
     return numbers
 
 
 def _numbers(page: services.QuotePage) -> list[str]:
-    return [item.number for item in page.items]
+    return [item.ref for item in page.items]
 
 
 def test_quotes_are_listed_newest_quote_date_first(session: Session, stored: list[str]) -> None:
@@ -37,7 +38,7 @@ def test_quotes_are_listed_newest_quote_date_first(session: Session, stored: lis
 
 @pytest.mark.parametrize(("filters", "expected"), [
     (QuoteFilter(market="ar"), ["AR-2026-0003", "AR-2026-0002", "AR-2026-0001"]),
-    (QuoteFilter(status="sent"), ["AR-2026-0002"]),
+    (QuoteFilter(status="accepted"), ["AR-2026-0002"]),
     (QuoteFilter(owner_email="Other@example.com"), ["AR-2026-0003", "MX-2026-0001"]),
     (QuoteFilter(market="AR", client_tax_id="20-26756539-3"),
      ["AR-2026-0003", "AR-2026-0002", "AR-2026-0001"]),
@@ -71,7 +72,8 @@ def test_a_summary_carries_the_totals_finance_reports_on(session: Session,
     item = services.list_quotes(session, QuoteFilter(market="MX")).items[0]
 
     assert item.to_dict() | {"created_at": None} == {
-        "number": "MX-2026-0001", "market": "MX", "status": "draft", "revision": 1,
+        "number": "MX-2026-0001", "reference": "MX-2026-0001", "market": "MX",
+        "status": "sent", "revision": 1,
         "quote_date": "2026-11-10", "valid_until": "2026-12-10",
         "client_name": "Grupo Industrial Norteño S.A. de C.V.", "client_tax_id": "GODE561231GR8",
         "owner_email": "other@example.com", "program_currency": "MXN",
@@ -89,3 +91,18 @@ def test_bad_list_parameters_are_refused_naming_the_field(
     with pytest.raises(QuoteInputError) as raised:
         services.list_quotes(session, filters, after=after)
     assert raised.value.problems[0].field == field
+
+
+def test_drafts_are_listed_by_reference_and_deleted_ones_only_when_asked_for(
+        session: Session, stored: list[str], sales: User) -> None:
+    kept = services.create_quote(session, example("pe"), sales, QUOTE_DAY)
+    thrown = services.create_quote(session, example("pe"), sales, QUOTE_DAY)
+    services.delete_draft(session, thrown.ref, sales)
+
+    listed = _numbers(services.list_quotes(session, QuoteFilter(market="PE")))
+    assert listed == [kept.ref]
+    assert kept.ref.startswith("D-")
+    assert _numbers(services.list_quotes(session, QuoteFilter(status="deleted"))) == [
+        thrown.ref]
+    found = services.search_quotes(session, text=kept.ref)
+    assert [item.ref for item in found.items] == [kept.ref]

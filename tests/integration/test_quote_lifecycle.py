@@ -18,14 +18,32 @@ from tests.integration.conftest import NOW, QUOTE_DAY, example
 LATER = NOW + timedelta(hours=1)
 
 
-def test_creating_a_quote_numbers_it_per_market_and_year(session: Session, sales: User) -> None:
+def test_a_new_quote_is_a_draft_with_a_reference_and_no_number(
+        session: Session, sales: User) -> None:
+    quote = services.create_quote(session, example("ar"), sales, QUOTE_DAY)
+
+    assert quote.number is None
+    assert quote.ref == f"D-{quote.id:05d}"
+    assert services.get_quote(session, quote.ref.lower()).id == quote.id
+
+
+def test_sending_numbers_a_quote_per_market_and_year_in_the_order_they_are_sent(
+        session: Session, sales: User) -> None:
     first = services.create_quote(session, example("ar"), sales, QUOTE_DAY)
+    never_sent = services.create_quote(session, example("ar"), sales, QUOTE_DAY)
     second = services.create_quote(session, example("ar"), sales, QUOTE_DAY)
     mexican = services.create_quote(session, example("mx"), sales, QUOTE_DAY)
-    next_year = services.create_quote(session, example("ar"), sales, date(2027, 1, 2))
+    next_year = services.create_quote(session, example("ar", date="2027-01-02"), sales,
+                                      date(2027, 1, 2))
+    for quote, day in ((second, QUOTE_DAY), (first, QUOTE_DAY), (mexican, QUOTE_DAY),
+                       (next_year, date(2027, 1, 2))):
+        services.send_quote(session, quote.ref, sales, day)
 
-    assert [first.number, second.number, mexican.number, next_year.number] == [
+    assert [second.number, first.number, mexican.number, next_year.number] == [
         "AR-2026-0001", "AR-2026-0002", "MX-2026-0001", "AR-2027-0001"]
+    assert never_sent.number is None
+    # The draft reference still finds the quote once it is numbered.
+    assert services.get_quote(session, f"D-{first.id:05d}").number == "AR-2026-0002"
 
 
 def test_a_new_quote_is_a_draft_owned_by_its_author_at_revision_one(
@@ -63,41 +81,90 @@ def test_a_request_without_a_date_is_stored_with_the_date_it_was_priced_on(
     del request["date"]
     quote = services.create_quote(session, request, sales, date(2026, 3, 2))
 
-    revision = services.get_quote(session, quote.number).revisions[0]
+    revision = services.get_quote(session, quote.ref).revisions[0]
     assert revision.request["date"] == "2026-03-02"
+    services.send_quote(session, quote.ref, sales, date(2026, 3, 2))
     assert quote.number == "EC-2026-0001"
 
 
 def test_the_client_is_stored_once_per_country_with_its_compact_tax_id(
         session: Session, sales: User) -> None:
     services.create_quote(session, example("ar"), sales, QUOTE_DAY)
-    renamed = example("ar", client={**example("ar")["client"], "name": "Molinos S.A.",
-                                    "tax_id": "20267565393", "contact": "Otra Persona"})
-    services.create_quote(session, renamed, sales, QUOTE_DAY)
+    same = example("ar", client={**example("ar")["client"], "tax_id": "20267565393",
+                                 "contact": "Otra Persona"})
+    services.create_quote(session, same, sales, QUOTE_DAY)
 
     clients = session.scalars(select(Client).where(Client.country == "AR")).all()
-    assert [(c.tax_id, c.legal_name) for c in clients] == [("20267565393", "Molinos S.A.")]
+    assert [(c.tax_id, c.legal_name) for c in clients] == [
+        ("20267565393", "Molinos del Plata S.A.")]
     assert [c.name for c in clients[0].contacts] == ["Lucía Fernández", "Otra Persona"]
+
+
+def test_a_known_tax_id_under_another_name_is_refused_and_renames_nothing(
+        session: Session, sales: User) -> None:
+    first = services.create_quote(session, example("ar"), sales, QUOTE_DAY)
+    services.send_quote(session, first.ref, sales, QUOTE_DAY)
+    renamed = example("ar", client={**example("ar")["client"], "name": "Otra S.A."})
+
+    with pytest.raises(QuoteInputError, match=r"client\.name: tax ID 20267565393 is "
+                                              r"'Molinos del Plata S\.A\.'"):
+        services.create_quote(session, renamed, sales, QUOTE_DAY)
+    with pytest.raises(QuoteInputError, match=r"client\.name"):
+        services.revise_quote(session, first.ref, renamed, sales, QUOTE_DAY)
+    assert services.get_quote(session, first.ref).client.legal_name == "Molinos del Plata S.A."
+
+
+def test_renaming_a_client_is_audited_and_leaves_existing_quotes_as_quoted(
+        session: Session, sales: User) -> None:
+    sent = services.create_quote(session, example("ar"), sales, QUOTE_DAY)
+    services.send_quote(session, sent.ref, sales, QUOTE_DAY)
+    client = services.find_client(session, "AR", "20-26756539-3")
+
+    services.rename_client(session, client.id, "Molinos del Plata S.A.U.", sales,
+                           reason="new legal form")
+    revised_name = example("ar", client={**example("ar")["client"],
+                                         "name": "Molinos del Plata S.A.U."})
+    later = services.create_quote(session, revised_name, sales, QUOTE_DAY)
+
+    assert services.get_quote(session, sent.ref).client_name == "Molinos del Plata S.A."
+    assert services.revision_snapshot(session, sent.ref)["request"]["client"]["name"] == (
+        "Molinos del Plata S.A.")
+    assert later.client_name == "Molinos del Plata S.A.U."
+    history = services.client_events(session, client.id)
+    assert [(e.action, e.detail.get("from"), e.detail.get("to")) for e in history][-1] == (
+        "client.rename", "Molinos del Plata S.A.", "Molinos del Plata S.A.U.")
+    assert history[-1].actor == "sales@example.com"
+
+
+def test_search_finds_a_client_whatever_its_accents_and_case(
+        session: Session, sales: User) -> None:
+    request = example("ar", client={**example("ar")["client"], "name": "Peña Ñandú S.R.L."})
+    quote = services.create_quote(session, request, sales, QUOTE_DAY)
+
+    for text in ("pena nandu", "PEÑA", "ñandú", "Nandu"):
+        page = services.search_quotes(session, text=text)
+        assert [item.ref for item in page.items] == [quote.ref], text
+        assert [c.id for c in services.find_clients(session, "AR", text)] == [quote.client_id]
 
 
 def test_sending_marks_the_current_revision_sent(session: Session, sales: User) -> None:
     quote = services.create_quote(session, example("co"), sales, QUOTE_DAY, now=NOW)
-    services.send_quote(session, quote.number, sales, QUOTE_DAY, now=LATER)
+    services.send_quote(session, quote.ref, sales, QUOTE_DAY, now=LATER)
 
     assert quote.status == "sent"
-    assert services.get_quote(session, quote.number).revisions[0].sent_at == LATER
+    assert services.get_quote(session, quote.ref).revisions[0].sent_at == LATER
 
 
 def test_revising_a_sent_quote_adds_the_next_revision_and_keeps_the_sent_one(
         session: Session, sales: User) -> None:
     quote = services.create_quote(session, example("cl"), sales, QUOTE_DAY)
-    services.send_quote(session, quote.number, sales, QUOTE_DAY)
+    services.send_quote(session, quote.ref, sales, QUOTE_DAY)
     sent_priced = dict(quote.revisions[0].priced)
 
-    services.revise_quote(session, quote.number, example("cl", duration_weeks=10), sales,
+    services.revise_quote(session, quote.ref, example("cl", duration_weeks=10), sales,
                           QUOTE_DAY)
 
-    stored = services.get_quote(session, quote.number)
+    stored = services.get_quote(session, quote.ref)
     assert (stored.status, stored.current_revision) == ("draft", 2)
     first, second = stored.revisions
     assert first.priced == sent_priced
@@ -112,7 +179,7 @@ def test_a_request_for_another_market_cannot_revise_a_quote(
     quote = services.create_quote(session, example("pe"), sales, QUOTE_DAY)
 
     with pytest.raises(QuoteInputError, match="PE quote"):
-        services.revise_quote(session, quote.number, example("mx"), sales, QUOTE_DAY)
+        services.revise_quote(session, quote.ref, example("mx"), sales, QUOTE_DAY)
 
 
 def test_an_invalid_request_is_refused_naming_the_field(session: Session, sales: User) -> None:
@@ -133,11 +200,11 @@ def test_an_invalid_transition_is_refused_with_a_clear_error(
         session: Session, sales: User, steps: list[str], refused: str, message: str) -> None:
     quote = services.create_quote(session, example("ar"), sales, QUOTE_DAY)
     actions: dict[str, Callable[[], object]] = {
-        "send": lambda: services.send_quote(session, quote.number, sales, QUOTE_DAY),
-        "accept": lambda: services.accept_quote(session, quote.number, sales, QUOTE_DAY),
-        "decline": lambda: services.decline_quote(session, quote.number, sales),
-        "withdraw": lambda: services.withdraw_quote(session, quote.number, sales),
-        "revise": lambda: services.revise_quote(session, quote.number, example("ar"), sales,
+        "send": lambda: services.send_quote(session, quote.ref, sales, QUOTE_DAY),
+        "accept": lambda: services.accept_quote(session, quote.ref, sales, QUOTE_DAY),
+        "decline": lambda: services.decline_quote(session, quote.ref, sales),
+        "withdraw": lambda: services.withdraw_quote(session, quote.ref, sales),
+        "revise": lambda: services.revise_quote(session, quote.ref, example("ar"), sales,
                                                 QUOTE_DAY),
     }
     for step in steps:
@@ -153,19 +220,19 @@ def test_a_quote_past_its_validity_cannot_be_sent_or_accepted(
     after_validity = quote.valid_until + timedelta(days=1)
 
     with pytest.raises(InvalidTransition, match="valid until 2026-12-25"):
-        services.send_quote(session, quote.number, sales, after_validity)
-    services.send_quote(session, quote.number, sales, QUOTE_DAY)
+        services.send_quote(session, quote.ref, sales, after_validity)
+    services.send_quote(session, quote.ref, sales, QUOTE_DAY)
     with pytest.raises(InvalidTransition, match="expired on 2026-12-25"):
-        services.accept_quote(session, quote.number, sales, after_validity)
+        services.accept_quote(session, quote.ref, sales, after_validity)
 
 
 def test_expiring_moves_only_sent_quotes_past_their_validity(
         session: Session, sales: User) -> None:
     due = services.create_quote(session, example("ar"), sales, QUOTE_DAY)
-    services.send_quote(session, due.number, sales, QUOTE_DAY)
+    services.send_quote(session, due.ref, sales, QUOTE_DAY)
     still_valid = services.create_quote(session, example("ar", date="2026-12-20"), sales,
                                         QUOTE_DAY)
-    services.send_quote(session, still_valid.number, sales, QUOTE_DAY)
+    services.send_quote(session, still_valid.ref, sales, QUOTE_DAY)
     draft = services.create_quote(session, example("ar"), sales, QUOTE_DAY)
 
     expired = services.expire_due(session, date(2026, 12, 26))
@@ -182,7 +249,7 @@ def test_a_discount_above_the_limit_waits_for_approval_and_cannot_be_sent(
 
     assert quote.status == "pending_approval"
     with pytest.raises(InvalidTransition, match="must approve it before it can be sent"):
-        services.send_quote(session, quote.number, sales, QUOTE_DAY)
+        services.send_quote(session, quote.ref, sales, QUOTE_DAY)
 
 
 def test_a_sales_user_cannot_approve_a_discount(session: Session, sales: User) -> None:
@@ -190,7 +257,7 @@ def test_a_sales_user_cannot_approve_a_discount(session: Session, sales: User) -
                                   QUOTE_DAY)
 
     with pytest.raises(PermissionDenied, match="only finance or admin"):
-        services.approve_discount(session, quote.number, sales, "looks fine")
+        services.approve_discount(session, quote.ref, sales, "looks fine")
 
 
 def test_finance_approves_a_discount_with_a_reason_and_then_it_can_be_sent(
@@ -198,10 +265,10 @@ def test_finance_approves_a_discount_with_a_reason_and_then_it_can_be_sent(
     quote = services.create_quote(session, example("mx", discount_percent="15"), sales,
                                   QUOTE_DAY)
     with pytest.raises(QuoteInputError, match="reason"):
-        services.approve_discount(session, quote.number, finance, "  ")
+        services.approve_discount(session, quote.ref, finance, "  ")
 
-    services.approve_discount(session, quote.number, finance, "strategic account")
-    services.send_quote(session, quote.number, sales, QUOTE_DAY)
+    services.approve_discount(session, quote.ref, finance, "strategic account")
+    services.send_quote(session, quote.ref, sales, QUOTE_DAY)
 
     view = services.quote_view(session, quote)
     assert view["status"] == "sent"
@@ -214,13 +281,13 @@ def test_a_rejected_discount_must_be_revised_before_sending(
         session: Session, sales: User, finance: User) -> None:
     quote = services.create_quote(session, example("mx", discount_percent="15"), sales,
                                   QUOTE_DAY)
-    services.reject_discount(session, quote.number, finance, "too deep for this client")
+    services.reject_discount(session, quote.ref, finance, "too deep for this client")
 
     with pytest.raises(InvalidTransition, match="discount was rejected: revise it"):
-        services.send_quote(session, quote.number, sales, QUOTE_DAY)
-    services.revise_quote(session, quote.number, example("mx", discount_percent="8"), sales,
+        services.send_quote(session, quote.ref, sales, QUOTE_DAY)
+    services.revise_quote(session, quote.ref, example("mx", discount_percent="8"), sales,
                           QUOTE_DAY)
-    services.send_quote(session, quote.number, sales, QUOTE_DAY)
+    services.send_quote(session, quote.ref, sales, QUOTE_DAY)
     assert quote.status == "sent"
 
 
@@ -228,9 +295,9 @@ def test_approval_covers_one_revision_only(session: Session, sales: User,
                                            finance: User) -> None:
     quote = services.create_quote(session, example("mx", discount_percent="15"), sales,
                                   QUOTE_DAY)
-    services.approve_discount(session, quote.number, finance, "ok")
+    services.approve_discount(session, quote.ref, finance, "ok")
 
-    services.revise_quote(session, quote.number, example("mx", discount_percent="20"), sales,
+    services.revise_quote(session, quote.ref, example("mx", discount_percent="20"), sales,
                           QUOTE_DAY)
 
     assert quote.status == "pending_approval"
@@ -241,25 +308,27 @@ def test_a_sales_user_cannot_change_someone_elses_quote(
     quote = services.create_quote(session, example("ar"), sales, QUOTE_DAY)
     colleague = make_user("sales")
 
-    with pytest.raises(PermissionDenied, match=r"belongs to sales@example\.com"):
-        services.send_quote(session, quote.number, colleague, QUOTE_DAY)
-    services.send_quote(session, quote.number, finance, QUOTE_DAY)
+    with pytest.raises(PermissionDenied, match=r"it belongs to someone else") as refused:
+        services.send_quote(session, quote.ref, colleague, QUOTE_DAY)
+    assert refused.value.code == "not_editor"
+    services.send_quote(session, quote.ref, finance, QUOTE_DAY)
 
 
 def test_every_step_is_an_audit_event_with_who_when_and_what(
         session: Session, sales: User, finance: User) -> None:
     quote = services.create_quote(session, example("mx", discount_percent="15"), sales,
                                   QUOTE_DAY, now=NOW)
-    services.approve_discount(session, quote.number, finance, "ok", now=NOW)
-    services.send_quote(session, quote.number, sales, QUOTE_DAY, now=NOW)
-    services.revise_quote(session, quote.number, example("mx"), sales, QUOTE_DAY, now=NOW)
-    services.send_quote(session, quote.number, sales, QUOTE_DAY, now=NOW)
-    services.accept_quote(session, quote.number, sales, QUOTE_DAY, now=NOW)
+    services.approve_discount(session, quote.ref, finance, "ok", now=NOW)
+    services.send_quote(session, quote.ref, sales, QUOTE_DAY, now=NOW)
+    services.revise_quote(session, quote.ref, example("mx"), sales, QUOTE_DAY, now=NOW)
+    services.send_quote(session, quote.ref, sales, QUOTE_DAY, now=NOW)
+    services.accept_quote(session, quote.ref, sales, QUOTE_DAY, now=NOW)
 
-    events = services.quote_events(session, quote.number)
+    events = services.quote_events(session, quote.ref)
     assert [(e.actor, e.action, e.revision, e.from_status, e.to_status) for e in events] == [
         ("sales@example.com", "quote.create", 1, None, "pending_approval"),
         ("finance@example.com", "discount.approve", 1, "pending_approval", "draft"),
+        ("sales@example.com", "quote.number", 1, None, None),
         ("sales@example.com", "quote.send", 1, "draft", "sent"),
         ("sales@example.com", "quote.revise", 2, "sent", "draft"),
         ("sales@example.com", "quote.send", 2, "draft", "sent"),
@@ -271,7 +340,7 @@ def test_every_step_is_an_audit_event_with_who_when_and_what(
 
 def test_expiry_is_recorded_as_done_by_the_system(session: Session, sales: User) -> None:
     quote = services.create_quote(session, example("ar"), sales, QUOTE_DAY)
-    services.send_quote(session, quote.number, sales, QUOTE_DAY)
+    services.send_quote(session, quote.ref, sales, QUOTE_DAY)
     services.expire_due(session, date(2027, 1, 1))
 
     last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
@@ -280,32 +349,33 @@ def test_expiry_is_recorded_as_done_by_the_system(session: Session, sales: User)
 
 
 def test_an_unknown_number_is_not_found(session: Session) -> None:
-    with pytest.raises(NotFound, match="no quote numbered AR-2026-9999"):
+    with pytest.raises(NotFound, match="no quote AR-2026-9999"):
         services.get_quote(session, "AR-2026-9999")
+    with pytest.raises(NotFound, match="no quote D-99999"):
+        services.get_quote(session, "D-99999")
 
 
 def test_duplicating_a_quote_prices_its_request_again_as_a_new_draft(
         session: Session, sales: User) -> None:
     original = services.create_quote(session, example("es"), sales, QUOTE_DAY)
-    services.send_quote(session, original.number, sales, QUOTE_DAY)
+    services.send_quote(session, original.ref, sales, QUOTE_DAY)
 
-    copy = services.duplicate_quote(session, original.number, sales, date(2027, 2, 1))
+    copy = services.duplicate_quote(session, original.ref, sales, date(2027, 2, 1))
 
-    assert (copy.number, copy.status, copy.quote_date) == ("ES-2027-0001", "draft",
-                                                           date(2027, 2, 1))
+    assert (copy.number, copy.status, copy.quote_date) == (None, "draft", date(2027, 2, 1))
     assert original.status == "sent"
 
 
 def test_revision_snapshot_has_what_the_pdf_renderer_needs(
         session: Session, sales: User) -> None:
     quote = services.create_quote(session, example("ar"), sales, QUOTE_DAY, now=NOW)
-    services.send_quote(session, quote.number, sales, QUOTE_DAY)
-    services.revise_quote(session, quote.number, example("ar", cases=4), sales, QUOTE_DAY)
+    services.send_quote(session, quote.ref, sales, QUOTE_DAY)
+    services.revise_quote(session, quote.ref, example("ar", cases=4), sales, QUOTE_DAY)
 
-    first = services.revision_snapshot(session, quote.number, 1)
-    current = services.revision_snapshot(session, quote.number)
+    first = services.revision_snapshot(session, quote.ref, 1)
+    current = services.revision_snapshot(session, quote.ref)
 
-    assert (first["number"], first["revision"], first["status"]) == (quote.number, 1, "sent")
+    assert (first["number"], first["revision"], first["status"]) == (quote.ref, 1, "sent")
     assert first["created_at"] == NOW.isoformat()
     assert first["request"]["client"]["tax_id"] == "20267565393"
     assert first["priced"]["program"]["currency"] == "ARS"
@@ -315,19 +385,18 @@ def test_revision_snapshot_has_what_the_pdf_renderer_needs(
     assert (current["revision"], current["status"]) == (2, "draft")
     assert current["request"]["cases"] == 4
     with pytest.raises(NotFound, match="has no revision 3"):
-        services.revision_snapshot(session, quote.number, 3)
+        services.revision_snapshot(session, quote.ref, 3)
 
 
 def test_the_pdf_hash_of_a_revision_is_recorded_once(session: Session, sales: User) -> None:
     quote = services.create_quote(session, example("ar"), sales, QUOTE_DAY)
-    services.send_quote(session, quote.number, sales, QUOTE_DAY)
     digest = "ab" * 32
 
-    services.record_pdf_sha256(session, quote.number, 1, digest)
-    services.record_pdf_sha256(session, quote.number, 1, digest.upper())
+    services.record_pdf_sha256(session, quote.ref, 1, digest)
+    services.record_pdf_sha256(session, quote.ref, 1, digest.upper())
 
-    assert services.get_quote(session, quote.number).revisions[0].pdf_sha256 == digest
+    assert services.get_quote(session, quote.ref).revisions[0].pdf_sha256 == digest
     with pytest.raises(services.Conflict, match="already has PDF SHA-256"):
-        services.record_pdf_sha256(session, quote.number, 1, "cd" * 32)
+        services.record_pdf_sha256(session, quote.ref, 1, "cd" * 32)
     with pytest.raises(QuoteInputError, match="64 hexadecimal"):
-        services.record_pdf_sha256(session, quote.number, 1, "not a hash")
+        services.record_pdf_sha256(session, quote.ref, 1, "not a hash")

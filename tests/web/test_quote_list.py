@@ -19,7 +19,7 @@ def test_the_list_shows_every_quote_with_its_status_badge_and_market_formatted_t
         signed_in: FlaskClient, make_quote: Callable[..., Quote]) -> None:
     mx, cl = make_quote("MX"), make_quote("CL")
     html = signed_in.get("/").get_data(as_text=True)
-    assert set(_numbers(html)) == {mx.number, cl.number}
+    assert set(_numbers(html)) == {mx.ref, cl.ref}
     assert 'class="badge badge-draft">Borrador<' in html
     assert "$32.630.610" in html  # CLP: whole pesos, dot grouping
     assert "$873,930.08" in html  # MXN in es_MX
@@ -28,9 +28,9 @@ def test_the_list_shows_every_quote_with_its_status_badge_and_market_formatted_t
 def test_searching_finds_quotes_by_client_name_number_or_tax_id(
         signed_in: FlaskClient, make_quote: Callable[..., Quote]) -> None:
     mx, cl = make_quote("MX"), make_quote("CL")
-    assert _numbers(signed_in.get("/?q=andes").get_data(as_text=True)) == [cl.number]
-    assert _numbers(signed_in.get(f"/?q={mx.number}").get_data(as_text=True)) == [mx.number]
-    assert _numbers(signed_in.get("/?q=76.086.428-5").get_data(as_text=True)) == [cl.number]
+    assert _numbers(signed_in.get("/?q=andes").get_data(as_text=True)) == [cl.ref]
+    assert _numbers(signed_in.get(f"/?q={mx.ref}").get_data(as_text=True)) == [mx.ref]
+    assert _numbers(signed_in.get("/?q=76.086.428-5").get_data(as_text=True)) == [cl.ref]
     assert _numbers(signed_in.get("/?q=nothing-like-it").get_data(as_text=True)) == []
 
 
@@ -38,10 +38,10 @@ def test_filters_narrow_the_list_by_market_status_and_owner(
         signed_in: FlaskClient, make_quote: Callable[..., Quote]) -> None:
     mx = make_quote("MX")
     pe = make_quote("PE", owner=OTHER_SALES)
-    assert _numbers(signed_in.get("/?market=PE").get_data(as_text=True)) == [pe.number]
-    assert _numbers(signed_in.get(f"/?owner={OTHER_SALES}").get_data(as_text=True)) == [pe.number]
+    assert _numbers(signed_in.get("/?market=PE").get_data(as_text=True)) == [pe.ref]
+    assert _numbers(signed_in.get(f"/?owner={OTHER_SALES}").get_data(as_text=True)) == [pe.ref]
     assert _numbers(signed_in.get("/?status=sent").get_data(as_text=True)) == []
-    assert mx.number in _numbers(signed_in.get("/?status=draft").get_data(as_text=True))
+    assert mx.ref in _numbers(signed_in.get("/?status=draft").get_data(as_text=True))
 
 
 def test_bad_filter_values_are_ignored_or_explained_never_an_error(

@@ -48,8 +48,8 @@ def test_live_pricing_requests_also_need_the_csrf_token(engine: Engine) -> None:
 def test_pages_send_a_content_security_policy_that_they_satisfy(
         signed_in: FlaskClient, make_quote: Callable[..., Quote]) -> None:
     quote = make_quote("MX")
-    for url in ("/", "/quotes/new", f"/quotes/{quote.number}", f"/quotes/{quote.number}/edit",
-                f"/quotes/{quote.number}/history", "/login"):
+    for url in ("/", "/quotes/new", f"/quotes/{quote.ref}", f"/quotes/{quote.ref}/edit",
+                f"/quotes/{quote.ref}/history", "/login"):
         response = signed_in.get(url, follow_redirects=True)
         policy = response.headers["Content-Security-Policy"]
         assert "script-src 'self'" in policy

@@ -12,6 +12,7 @@ from flask import current_app, request
 from sqlalchemy.orm import Session
 
 from quoting import api_tokens
+from quoting.store.db import begin_write
 from quoting.web import db_session, ratelimits
 from quoting.web.api.errors import ApiError
 
@@ -55,6 +56,8 @@ def _admit(scope: str, endpoint: str) -> None:
             "WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{exc.scope}"'
         }) from None
     _count_request(principal.token_id, session)
+    # The audit write takes the write lock only now, after the rate-limit store's call.
+    begin_write(session)
     query = request.query_string.decode("ascii", "replace")
     api_tokens.record_use(session, principal, {
         "endpoint": endpoint, "path": _clean(request.path), "query": _clean(query)})

@@ -47,7 +47,10 @@ class SectionTotals(_Out):
 
 
 class QuoteItem(_Out):
-    number: str
+    number: str | None = Field(description="Given when the quote is first sent; null for "
+                               "a draft never sent.")
+    reference: str = Field(description="The number, or the draft reference (D-00042) "
+                           "before it is sent.")
     market: str
     status: str
     current_revision: int
@@ -119,7 +122,8 @@ class EventOut(_Out):
 class QuoteDetail(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    number: str
+    number: str | None
+    reference: str
     market: str
     status: str
     current_revision: int

@@ -21,7 +21,8 @@ from quoting.web import db_session
 from quoting.web.api.errors import ApiError
 from quoting.web.api.params import ExportParams, ListParams, SummaryParams, parse_query
 
-QUOTE_NUMBER = re.compile(r"[A-Za-z]{2}-\d{4}-\d{1,10}")
+# A number (MX-2026-0042) or, for a quote never sent, its draft reference (D-00042).
+QUOTE_NUMBER = re.compile(r"[A-Za-z]{2}-\d{4}-\d{1,10}|[Dd]-\d{1,12}")
 MAX_REVISION = 2**31 - 1
 CSV_FLUSH_ROWS = 500
 
@@ -47,7 +48,7 @@ def get_quote(number: str) -> Response:
     view["events"] = [
         {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "revision": e.revision,
          "from_status": e.from_status, "to_status": e.to_status, "detail": e.detail}
-        for e in services.quote_events(session, quote.number)
+        for e in services.quote_events(session, quote.ref)
     ]
     return jsonify(view)
 
@@ -59,17 +60,17 @@ def revision_pdf(number: str, revision: int) -> Response:
     quote = services.get_quote(session, _quote_number(number))
     stored = next((r for r in quote.revisions if r.revision == revision), None)
     if stored is None:
-        raise ApiError(404, "not_found", f"{quote.number} has no revision {revision} "
+        raise ApiError(404, "not_found", f"{quote.ref} has no revision {revision} "
                        f"(revisions 1 to {quote.current_revision})", "revision")
     if stored.pdf_sha256 is None:
-        raise ApiError(404, "pdf_not_archived", f"no PDF was archived for {quote.number} "
+        raise ApiError(404, "pdf_not_archived", f"no PDF was archived for {quote.ref} "
                        f"revision {revision}: a PDF is archived when the revision is sent",
                        "revision")
     # The bytes kept when it was sent; a revision archived before they were kept
     # (hash only) is rendered again and served only if it still matches.
-    pdf = services.archived_pdf(session, quote.number, revision)
+    pdf = services.archived_pdf(session, quote.ref, revision)
     if pdf is None:
-        snapshot = services.revision_snapshot(session, quote.number, revision)
+        snapshot = services.revision_snapshot(session, quote.ref, revision)
         if stored.sent_at is not None:
             # The hash is recorded for the document as sent; a later acceptance or
             # expiry changes the snapshot's status, not the document archived.
@@ -77,12 +78,12 @@ def revision_pdf(number: str, revision: int) -> Response:
         pdf = _archived_pdf(snapshot)
     digest = hashlib.sha256(pdf).hexdigest()
     if digest != stored.pdf_sha256:
-        raise ApiError(409, "pdf_mismatch", f"the PDF of {quote.number} revision {revision} "
+        raise ApiError(409, "pdf_mismatch", f"the PDF of {quote.ref} revision {revision} "
                        f"no longer matches its recorded SHA-256 {stored.pdf_sha256}; "
                        f"it is not served rather than served altered")
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
-        f'inline; filename="{quote.number}-r{revision}.pdf"')
+        f'inline; filename="{quote.ref}-r{revision}.pdf"')
     response.headers["ETag"] = f'"{digest}"'
     return response
 

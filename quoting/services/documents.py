@@ -1,0 +1,121 @@
+"""A stored revision's proposal PDF.
+
+A sent revision's PDF is kept byte for byte (revision_pdfs) in the transaction
+that sends it (see lifecycle.send_quote) and served from there ever after,
+whatever a later renderer would produce. Drafts come from the content-addressed
+file cache. WeasyPrint loads only when a render is needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from quoting.errors import QuoteInputError
+from quoting.services.common import begin_write, record, revision_of
+from quoting.services.errors import Conflict
+from quoting.services.quotes import get_quote
+from quoting.store.models import RevisionPdf
+
+
+def revision_snapshot(session: Session, ref: str, revision: int | None = None
+                      ) -> dict[str, Any]:
+    """What the PDF renderer needs, from stored data only (the current revision by default).
+
+    Keys: number (None for a draft never sent), revision, status ("sent" once this
+    revision was sent, else the quote's status if it is current, else
+    "superseded"), created_at (ISO), sent_at (ISO or None), request, priced,
+    exchange_rates (pair, rate, source, date, missing), language, valid_until,
+    rules_version, author.
+    """
+    quote = get_quote(session, ref)
+    stored = revision_of(quote, revision)
+    if stored.sent_at:
+        status = "sent"
+    elif stored.revision == quote.current_revision:
+        status = quote.status
+    else:
+        status = "superseded"
+    return {
+        "number": quote.number,
+        "revision": stored.revision,
+        "status": status,
+        "created_at": stored.created_at.isoformat(),
+        "sent_at": stored.sent_at.isoformat() if stored.sent_at else None,
+        "request": stored.request,
+        "priced": stored.priced,
+        "exchange_rates": stored.exchange_rates,
+        "language": stored.language,
+        "valid_until": stored.valid_until.isoformat(),
+        "rules_version": stored.rules_version,
+        "author": {"email": stored.author.email, "name": stored.author.name},
+    }
+
+
+def render_snapshot(snapshot: Mapping[str, Any]) -> bytes:
+    from quoting import documents  # WeasyPrint, loaded only when a render is needed
+
+    return documents.cached_proposal(snapshot)
+
+
+def revision_pdf(session: Session, ref: str, revision: int | None = None) -> bytes:
+    """The revision's PDF: a sent revision's as it was kept when sent; a draft's from
+    the cache. A revision sent before PDFs were kept is rendered and kept now (if it
+    still matches a SHA-256 recorded earlier; else Conflict, nothing kept)."""
+    snapshot = revision_snapshot(session, ref, revision)
+    number, stored = snapshot["number"], int(snapshot["revision"])
+    if snapshot["sent_at"]:
+        kept = archived_pdf(session, str(number), stored)
+        if kept is not None:
+            return kept
+    body = render_snapshot(snapshot)
+    if snapshot["sent_at"]:
+        archive_pdf(session, str(number), stored, body)
+    return body
+
+
+def record_pdf_sha256(session: Session, ref: str, revision: int, sha256: str) -> None:
+    """Remember the SHA-256 of a revision's PDF; set once, the same value again is fine."""
+    sha256 = sha256.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise QuoteInputError.single("sha256", "64 hexadecimal characters")
+    begin_write(session)
+    quote = get_quote(session, ref)
+    stored = revision_of(quote, revision)
+    if stored.pdf_sha256 == sha256:
+        return
+    if stored.pdf_sha256 is not None:
+        raise Conflict(f"{quote.ref} revision {revision} already has PDF SHA-256 "
+                       f"{stored.pdf_sha256}; a stored revision's PDF does not change",
+                       code="pdf_hash_recorded", ref=quote.ref, revision=revision)
+    stored.pdf_sha256 = sha256
+    record(session, None, "revision.pdf", quote, revision, detail={"sha256": sha256})
+    session.flush()
+
+
+def archive_pdf(session: Session, ref: str, revision: int, pdf: bytes) -> str:
+    """Keep a sent revision's PDF: its SHA-256 on the revision (set once) and its bytes
+    in revision_pdfs. For revisions sent before the bytes were kept at sending."""
+    quote = get_quote(session, ref)
+    stored = revision_of(quote, revision)
+    if stored.sent_at is None:
+        raise Conflict(f"{quote.ref} revision {revision} was not sent: only a sent "
+                       f"revision's PDF is archived", code="not_sent", ref=quote.ref,
+                       revision=revision)
+    sha256 = hashlib.sha256(pdf).hexdigest()
+    record_pdf_sha256(session, quote.ref, revision, sha256)
+    if session.get(RevisionPdf, stored.id) is None:
+        session.add(RevisionPdf(revision_id=stored.id, sha256=sha256, pdf=pdf))
+        session.flush()
+    return sha256
+
+
+def archived_pdf(session: Session, ref: str, revision: int) -> bytes | None:
+    """The PDF kept when the revision was sent, or None if none was kept."""
+    stored = revision_of(get_quote(session, ref), revision)
+    archived = session.get(RevisionPdf, stored.id)
+    return archived.pdf if archived is not None else None
