@@ -52,6 +52,7 @@ from quoting.store.models import (  # noqa: E402
     QuoteCounter,
     QuoteRevision,
     User,
+    fold_for_search,
     to_minor,
 )
 
@@ -130,9 +131,9 @@ def load_through_services(engine: Engine, count: int, batch: int, rng: random.Ra
                 revisions += 1
                 done += 1
                 if done % REVISE_EVERY == 0:
-                    services.send_quote(session, quote.number, author, day, now=now)
+                    services.send_quote(session, quote.ref, author, day, now=now)
                     changed = dict(request, duration_weeks=request["duration_weeks"] + 1)
-                    services.revise_quote(session, quote.number, changed, author, day,
+                    services.revise_quote(session, quote.ref, changed, author, day,
                                           now=now + timedelta(hours=1))
                     revisions += 1
             session.commit()
@@ -175,7 +176,8 @@ def load_in_batches(engine: Engine, count: int, batch: int, rng: random.Random,
         for request in parsed:
             key = (request.market.value, request.client.tax_id)
             if key not in clients:
-                client = Client(country=key[0], tax_id=key[1], legal_name=request.client.name)
+                client = Client(country=key[0], tax_id=key[1], legal_name=request.client.name,
+                                name_folded=fold_for_search(request.client.name))
                 session.add(client)
                 session.flush()
                 clients[key] = client.id
@@ -203,6 +205,8 @@ def load_in_batches(engine: Engine, count: int, batch: int, rng: random.Random,
                 "client_id": clients[(market, request.client.tax_id)], "owner_id": author_id,
                 "status": "draft", "current_revision": 1, "quote_date": priced.quote_date,
                 "valid_until": priced.valid_until, "created_at": now, "updated_at": now,
+                "client_name": request.client.name,
+                "client_name_folded": fold_for_search(request.client.name),
             })
         for index in range(size):
             if (done + index + 1) % REVISE_EVERY == 0:

@@ -345,6 +345,9 @@ CSV_COLUMNS = (
     "program_total", "license_currency", "license_net", "license_tax", "license_total",
     "rules_version", "language", "quote_date", "valid_until", "created_at", "updated_at",
     "sent_at",
+    # Last, so columns read by position keep theirs: the number, or before the first
+    # send the draft reference (D-00042), which the number column leaves empty.
+    "reference",
 )
 
 
@@ -374,6 +377,7 @@ def csv_values(item: dict[str, Any]) -> list[Any]:
         text(licenses["currency"]), licenses["net"], licenses["tax"], licenses["total"],
         text(item["rules_version"]), text(item["language"]), item["quote_date"],
         item["valid_until"], item["created_at"], item["updated_at"], item["sent_at"] or "",
+        text(item.get("reference") or item["number"]),
     ]
 
 

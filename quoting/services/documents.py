@@ -86,6 +86,10 @@ def record_pdf_sha256(session: Session, ref: str, revision: int, sha256: str) ->
     begin_write(session)
     quote = get_quote(session, ref)
     stored = revision_of(quote, revision)
+    if stored.sent_at is None:  # a draft's PDF changes with it; only a sent one is kept
+        raise Conflict(f"{quote.ref} revision {revision} was not sent: only a sent "
+                       f"revision's PDF is recorded", code="not_sent", ref=quote.ref,
+                       revision=revision)
     if stored.pdf_sha256 == sha256:
         return
     if stored.pdf_sha256 is not None:

@@ -10,6 +10,7 @@ and an English message for the CLI and the API. Codes in use:
 - market_mismatch (ref, market, requested)
 - client_exists (market, tax_id), email_taken (email), pdf_hash_recorded (ref, revision)
 - not_sent (ref, revision), user_inactive (email)
+- pdf_not_rendered (ref): sending failed to render the PDF, so nothing was sent
 """
 
 from quoting.store.errors import (

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from quoting.i18n import market_today
 from quoting.services.common import begin_write, lock_quote, now_or, record, require_seen
 from quoting.services.documents import render_snapshot, revision_snapshot
-from quoting.services.errors import InvalidTransition
+from quoting.services.errors import InvalidTransition, Refused
 from quoting.services.quotes import WITHDRAWABLE, current_revision, require_editor
 from quoting.store.models import Quote, QuoteCounter, QuoteStatus, RevisionPdf, User
 
@@ -40,7 +40,8 @@ def send_quote(session: Session, ref: str, actor: User, today: date | None = Non
     Commits twice: once to give the quote its number (a numbered draft whose send
     failed keeps its number and is sent again with it), and once for the send
     itself. Between the two the PDF is rendered with no lock held. If someone
-    changed the quote meanwhile, nothing is sent (stale_revision)."""
+    changed the quote meanwhile, nothing is sent (stale_revision); nor if the PDF
+    cannot be rendered (pdf_not_rendered, the renderer's error as its cause)."""
     now = now_or(now)
     quote = lock_quote(session, ref)
     _check_sendable(quote, actor, seen_revision, today)
@@ -52,7 +53,13 @@ def send_quote(session: Session, ref: str, actor: User, today: date | None = Non
     snapshot = revision_snapshot(session, number, revision)
     snapshot["status"] = "sent"
     session.rollback()  # ends the read: nothing is held while the PDF renders
-    pdf = (render or render_snapshot)(snapshot)
+    try:
+        pdf = (render or render_snapshot)(snapshot)
+    except Exception as exc:  # WeasyPrint, a font, the cache folder: nothing is sent
+        raise Refused(
+            f"{number} was not sent: its PDF could not be rendered "
+            f"({type(exc).__name__}: {exc}); it keeps its number and can be sent again",
+            code="pdf_not_rendered", ref=number) from exc
 
     quote = lock_quote(session, number)
     _check_sendable(quote, actor, revision, today)

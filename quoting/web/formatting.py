@@ -28,6 +28,7 @@ STATUS_LABELS = {
     "declined": _l("Declined"),
     "expired": _l("Expired"),
     "withdrawn": _l("Withdrawn"),
+    "deleted": _l("Deleted"),
 }
 
 MARKET_NAMES = {

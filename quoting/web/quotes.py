@@ -17,6 +17,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -52,6 +53,7 @@ from quoting.web.text import _
 bp = Blueprint("quotes", __name__)
 
 MARKETS = [m.value for m in Market]
+MAX_CLIENT_NAME = 200
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 PER_PAGE = 20
 SORTS = {
@@ -133,6 +135,24 @@ def _error_keys(form: QuoteForm) -> list[str]:
     return keys
 
 
+def _input_errors(exc: QuoteInputError, form: QuoteForm) -> dict[str, str]:
+    """The problems of a form that could not be saved, beside their fields. A tax ID
+    already on record under another legal name is said as such (with the name on
+    record), not as a malformed name."""
+    errors = field_errors(exc.problems, form)
+    name = form.client_name.strip()
+    if "client.name" in errors and name and len(name) <= MAX_CLIENT_NAME:
+        try:
+            on_record = services.find_client(db_session(), form.market, form.client_tax_id)
+        except NotFound:
+            on_record = None
+        if on_record is not None and on_record.legal_name != name:
+            errors["client.name"] = _(
+                "This tax ID is on record as “%(name)s”: use that name, or rename the "
+                "client on its page first.", name=on_record.legal_name)
+    return errors
+
+
 def _load(ref: str) -> Quote:
     try:
         return services.get_quote(db_session(), ref)
@@ -178,6 +198,9 @@ def refusal_message(exc: ServiceError) -> str:
         "wrong_status": lambda: _(
             "That step is not possible while the quote is in this status."),
         "not_found": lambda: _("There is no quote %(number)s.", number=params.get("ref", "")),
+        "pdf_not_rendered": lambda: _(
+            "The proposal PDF could not be made, so %(number)s was not sent (it keeps its "
+            "number). Try sending it again in a minute.", number=params.get("ref", "")),
     }
     chosen = messages.get(exc.code)
     return str(chosen()) if chosen else _("That was refused: %(reason)s", reason=exc.message)
@@ -253,7 +276,7 @@ def new() -> BaseResponse | tuple[str, int] | str:
         session.commit()
     except QuoteInputError as exc:
         session.rollback()
-        return _render_form(form, field_errors(exc.problems, form)), 422
+        return _render_form(form, _input_errors(exc, form)), 422
     except ServiceError as exc:
         session.rollback()
         flash(refusal_message(exc), "error")
@@ -288,7 +311,7 @@ def edit(number: str) -> BaseResponse | tuple[str, int] | str:
         session.commit()
     except QuoteInputError as exc:
         session.rollback()
-        return _render_form(form, field_errors(exc.problems, form), quote=quote,
+        return _render_form(form, _input_errors(exc, form), quote=quote,
                             seen_revision=seen), 422
     except ServiceError as exc:
         session.rollback()
@@ -437,6 +460,9 @@ def act(number: str, action: str) -> BaseResponse:
         abort(404, description=_("There is no quote %(number)s.", number=number))
     except ServiceError as exc:
         session.rollback()
+        if exc.__cause__ is not None:  # a failure behind the refusal (the PDF renderer)
+            current_app.logger.error("%s %s: %s", action, number, exc.message,
+                                     exc_info=exc.__cause__)
         flash(refusal_message(exc), "error")
         return redirect(url_for("quotes.show", number=number))
     flash(message, "success")

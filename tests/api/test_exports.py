@@ -21,13 +21,16 @@ NDJSON = "/api/v1/exports/quotes.ndjson"
 
 @pytest.fixture
 def quarter(make_quote: Callable[..., Quote]) -> list[str]:
-    """Five quotes in the fourth quarter of 2026, one in the third."""
+    """Five quotes in the fourth quarter of 2026 (two of them sent, so numbered), one in
+    the third; their references (the number once sent, else the draft reference)."""
     inside = []
-    for market, day in [("MX", date(2026, 10, 1)), ("AR", date(2026, 10, 15)),
-                        ("CO", date(2026, 11, 2)), ("CL", date(2026, 11, 20)),
-                        ("ES", date(2026, 12, 31))]:
-        inside.append(make_quote(market, day=day, now=datetime(2026, 10, 1, 9, tzinfo=UTC)
-                                 ).number)
+    for market, day, status in [("MX", date(2026, 10, 1), "sent"),
+                                ("AR", date(2026, 10, 15), "draft"),
+                                ("CO", date(2026, 11, 2), "sent"),
+                                ("CL", date(2026, 11, 20), "draft"),
+                                ("ES", date(2026, 12, 31), "draft")]:
+        inside.append(make_quote(market, status, day=day,
+                                 now=datetime(2026, 10, 1, 9, tzinfo=UTC)).ref)
     make_quote("PE", day=date(2026, 9, 30))
     return inside
 
@@ -43,7 +46,10 @@ def test_a_quarter_exports_to_csv_with_one_row_per_quote(
     assert response.mimetype == "text/csv"
     assert 'filename="quotes.csv"' in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert sorted(row["number"] for row in rows) == sorted(quarter)
+    assert sorted(row["reference"] for row in rows) == sorted(quarter)
+    # A draft has no number yet: the column is empty and the reference names it.
+    assert sorted(row["number"] for row in rows) == ["", "", "", "CO-2026-0001", "MX-2026-0001"]
+    assert {row["reference"][:2] for row in rows if not row["number"]} == {"D-"}
     assert list(rows[0]) == list(quote_history.CSV_COLUMNS)
     chile = next(row for row in rows if row["market"] == "CL")
     assert chile["program_currency"] == "CLP"
@@ -60,7 +66,12 @@ def test_ndjson_has_one_list_item_per_line(client: FlaskClient, auth: dict[str, 
     lines = response.get_data(as_text=True).splitlines()
     items = [QuoteItem.model_validate(json.loads(line)) for line in lines]
     assert len(items) == 6
-    assert [item.ref for item in items] == sorted(item.ref for item in items)
+    # Drafts (no number) first, oldest first, then the numbers in order.
+    drafts = sorted((item for item in items if item.number is None),
+                    key=lambda item: int(item.reference[2:]))
+    assert [item.reference for item in items] == (
+        [item.reference for item in drafts] + ["CO-2026-0001", "MX-2026-0001"])
+    assert all(item.reference == item.number for item in items if item.number)
 
 
 def test_the_export_and_the_list_agree_on_the_same_filters(

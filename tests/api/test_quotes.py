@@ -3,8 +3,11 @@ the detail with every revision and event, and JSON errors for bad input."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -18,11 +21,17 @@ from tests.api.conftest import NOW, QUOTE_DAY, example
 LIST = "/api/v1/quotes"
 
 
-def numbers(client: FlaskClient, auth: dict[str, str], query: str = "") -> list[str]:
+def items(client: FlaskClient, auth: dict[str, str], query: str = "") -> list[dict[str, Any]]:
     response = client.get(f"{LIST}?{query}", headers=auth)
     assert response.status_code == 200, response.get_json()
     QuotePage.model_validate(response.get_json())
-    return [item["number"] for item in response.get_json()["items"]]
+    listed: list[dict[str, Any]] = response.get_json()["items"]
+    return listed
+
+
+def numbers(client: FlaskClient, auth: dict[str, str], query: str = "") -> list[str]:
+    """The references listed: the number once sent, else the draft reference (D-00042)."""
+    return [item["reference"] for item in items(client, auth, query)]
 
 
 def test_finance_gets_the_accepted_mexican_quotes(
@@ -75,7 +84,7 @@ def test_each_filter_narrows_the_list(client: FlaskClient, auth: dict[str, str],
                                       expected: list[str]) -> None:
     make_quote("MX", "sent")
     make_quote("AR", day=date(2026, 10, 1), now=datetime(2026, 10, 1, 12, tzinfo=UTC))
-    assert [n[:2] for n in numbers(client, auth, query)] == expected
+    assert [item["market"] for item in items(client, auth, query)] == expected
 
 
 def test_an_amount_range_without_a_currency_is_refused(client: FlaskClient,
@@ -88,21 +97,24 @@ def test_an_amount_range_without_a_currency_is_refused(client: FlaskClient,
 def test_pages_follow_the_cursor_without_skipping_or_repeating(
         client: FlaskClient, auth: dict[str, str], make_quote: Callable[..., Quote]) -> None:
     # Same day and same creation time for all: only the tie-breaker orders them.
-    made = {make_quote(market).number for market in ("MX", "AR", "CO", "PE", "EC", "ES", "CL")}
+    drafts = [make_quote(market).ref for market in ("MX", "AR", "CO", "PE")]
+    sent = [make_quote(market, "sent").ref for market in ("EC", "ES", "CL")]
+    made = drafts + sent
     for sort in ("-quote_date", "created_at", "number", "-number"):
         seen: list[str] = []
         cursor = None
         while True:
             query = f"limit=3&sort={sort}" + (f"&cursor={cursor}" if cursor else "")
             page = client.get(f"{LIST}?{query}", headers=auth).get_json()
-            seen += [item["number"] for item in page["items"]]
+            seen += [item["reference"] for item in page["items"]]
             cursor = page["next_cursor"]
             if cursor is None:
                 break
         assert sorted(seen) == sorted(made), sort
         assert len(seen) == len(set(seen))
-    by_number = numbers(client, auth, "sort=number")
-    assert by_number == sorted(made)
+    # Drafts have no number yet: they come first by number, oldest first.
+    assert numbers(client, auth, "sort=number") == drafts + sorted(sent)
+    assert numbers(client, auth, "sort=-number") == sorted(sent, reverse=True) + drafts[::-1]
 
 
 def test_sorting_by_amount_needs_a_currency(client: FlaskClient, auth: dict[str, str],
@@ -110,9 +122,8 @@ def test_sorting_by_amount_needs_a_currency(client: FlaskClient, auth: dict[str,
     assert client.get(f"{LIST}?sort=-program_total", headers=auth).status_code == 400
     small = make_quote("MX", participants={"technical": 1, "business": 1, "leadership": 1})
     large = make_quote("MX")
-    assert numbers(client, auth, "sort=-program_total&currency=MXN&limit=1") == [large.number]
-    assert numbers(client, auth, "sort=program_total&currency=MXN") == [small.number,
-                                                                        large.number]
+    assert numbers(client, auth, "sort=-program_total&currency=MXN&limit=1") == [large.ref]
+    assert numbers(client, auth, "sort=program_total&currency=MXN") == [small.ref, large.ref]
 
 
 def test_a_cursor_from_another_sort_is_refused(client: FlaskClient, auth: dict[str, str],
@@ -163,24 +174,66 @@ def test_the_detail_has_every_revision_with_its_lines_rates_and_pdf_hash_and_the
         users: dict[str, User], make_quote: Callable[..., Quote]) -> None:
     services.import_rates_csv(session, "pair,date,rate,source\n"
                               "USD/MXN,2026-11-24,18.2345,Banxico FIX\n")
-    quote = make_quote("MX")
+    quote = make_quote("MX", "sent")
     services.revise_quote(session, quote.ref, example("MX", date="2026-11-25", cases=2),
                           users["sales"], QUOTE_DAY, now=NOW)
-    services.record_pdf_sha256(session, quote.ref, 1, "a" * 64)
     session.commit()
+    kept = services.archived_pdf(session, quote.ref, 1)
+    assert kept is not None
 
     response = client.get(f"/api/v1/quotes/{quote.ref.lower()}", headers=auth)
     assert response.status_code == 200
     detail = response.get_json()
     QuoteDetail.model_validate(detail)
+    assert (detail["number"], detail["reference"]) == (quote.number, quote.number)
     assert [r["revision"] for r in detail["revisions"]] == [1, 2]
-    first = detail["revisions"][0]
-    assert first["pdf_sha256"] == "a" * 64
+    first, second = detail["revisions"]
+    assert first["pdf_sha256"] == hashlib.sha256(kept).hexdigest()
+    assert first["sent_at"] == NOW.isoformat()
+    assert (second["pdf_sha256"], second["sent_at"]) == (None, None)
     assert first["exchange_rates"][0]["rate"] == "18.2345"
     assert first["priced"]["program"]["lines"]
     assert first["request"]["market"] == "MX"
-    assert [e["action"] for e in detail["events"]] == ["quote.create", "quote.revise",
-                                                       "revision.pdf"]
+    assert [e["action"] for e in detail["events"]] == ["quote.create", "quote.number",
+                                                       "quote.send", "quote.revise"]
+
+
+def test_a_draft_is_listed_and_found_by_its_draft_reference_with_no_number(
+        client: FlaskClient, auth: dict[str, str], session: Session,
+        make_quote: Callable[..., Quote]) -> None:
+    draft = make_quote("AR")
+    draft_ref = draft.ref
+    assert re.fullmatch(r"D-\d{5}", draft_ref)
+    [item] = items(client, auth)
+    assert (item["number"], item["reference"]) == (None, draft_ref)
+    detail = client.get(f"/api/v1/quotes/{draft_ref.lower()}", headers=auth).get_json()
+    QuoteDetail.model_validate(detail)
+    assert (detail["number"], detail["reference"], detail["status"]) == (
+        None, draft_ref, "draft")
+
+    services.send_quote(session, draft_ref, draft.owner, QUOTE_DAY, now=NOW)
+    session.commit()
+    [item] = items(client, auth)
+    assert item["number"] == item["reference"] == "AR-2026-0001"
+    # Links made while it was a draft keep working.
+    again = client.get(f"/api/v1/quotes/{draft_ref}", headers=auth).get_json()
+    assert (again["number"], again["reference"]) == ("AR-2026-0001", "AR-2026-0001")
+
+
+def test_deleted_drafts_are_left_out_unless_asked_for(
+        client: FlaskClient, auth: dict[str, str], session: Session, users: dict[str, User],
+        make_quote: Callable[..., Quote]) -> None:
+    kept, deleted = make_quote("MX"), make_quote("MX")
+    services.delete_draft(session, deleted.ref, users["sales"], now=NOW)
+    session.commit()
+    assert numbers(client, auth) == [kept.ref]
+    assert numbers(client, auth, "status=deleted") == [deleted.ref]
+    exported = client.get("/api/v1/exports/quotes.ndjson", headers=auth).get_data(as_text=True)
+    assert deleted.ref not in exported
+    summary = client.get("/api/v1/reports/summary", headers=auth).get_json()
+    assert summary["count"] == 1
+    detail = client.get(f"/api/v1/quotes/{deleted.ref}", headers=auth).get_json()
+    assert detail["status"] == "deleted"
 
 
 @pytest.mark.parametrize("path", [

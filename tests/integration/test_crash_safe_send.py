@@ -46,26 +46,27 @@ print("sent", flush=True)
 
 
 def _send_and_kill(database_url: str, ref: str, kill_after: float | None) -> str:
-    process = subprocess.Popen(
-        [sys.executable, "-c", SENDER, database_url, ref], cwd=REPO, text=True,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert process.stdout is not None
-    assert process.stdin is not None
-    try:
-        assert process.stdout.readline().strip() == "ready", process.stderr
-        process.stdin.write("go\n")
-        process.stdin.flush()
-        if kill_after is None:
-            process.wait(timeout=60)
-            return "finished"
-        time.sleep(kill_after)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-        return "killed"
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    with subprocess.Popen(
+            [sys.executable, "-c", SENDER, database_url, ref], cwd=REPO, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    ) as process:
+        assert process.stdout is not None
+        assert process.stdin is not None
+        try:
+            assert process.stdout.readline().strip() == "ready"
+            process.stdin.write("go\n")
+            process.stdin.flush()
+            if kill_after is None:
+                process.wait(timeout=60)
+                return "finished"
+            time.sleep(kill_after)
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+            return "killed"
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
 
 @pytest.mark.real_pdf

@@ -388,12 +388,17 @@ def test_revision_snapshot_has_what_the_pdf_renderer_needs(
         services.revision_snapshot(session, quote.ref, 3)
 
 
-def test_the_pdf_hash_of_a_revision_is_recorded_once(session: Session, sales: User) -> None:
+def test_the_pdf_hash_of_a_revision_is_recorded_once_when_it_is_sent(
+        session: Session, sales: User) -> None:
     quote = services.create_quote(session, example("ar"), sales, QUOTE_DAY)
-    digest = "ab" * 32
+    with pytest.raises(services.Conflict, match="was not sent") as refused:
+        services.record_pdf_sha256(session, quote.ref, 1, "ab" * 32)
+    assert refused.value.code == "not_sent"
+    services.send_quote(session, quote.ref, sales, QUOTE_DAY)
+    digest = services.get_quote(session, quote.ref).revisions[0].pdf_sha256
+    assert digest is not None
 
-    services.record_pdf_sha256(session, quote.ref, 1, digest)
-    services.record_pdf_sha256(session, quote.ref, 1, digest.upper())
+    services.record_pdf_sha256(session, quote.ref, 1, digest.upper())  # the same: fine
 
     assert services.get_quote(session, quote.ref).revisions[0].pdf_sha256 == digest
     with pytest.raises(services.Conflict, match="already has PDF SHA-256"):

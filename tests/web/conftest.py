@@ -1,11 +1,13 @@
 """Fixtures for the sales desk: a migrated SQLite file per test, the app, users,
-a signed-in test client and a `make_quote` factory."""
+a signed-in test client and a `make_quote` factory. Sending renders a stand-in PDF
+unless the test is marked `real_pdf`."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,21 @@ from quoting.web import create_app
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PASSWORD = "correct horse battery"
 SALES, OTHER_SALES, FINANCE = "ana@example.com", "bruno@example.com", "fiona@example.com"
+
+
+def quick_pdf(snapshot: Mapping[str, Any]) -> bytes:
+    """A stand-in for the proposal renderer: distinct, deterministic bytes per snapshot."""
+    digest = hashlib.sha256(json.dumps(snapshot, sort_keys=True, default=str).encode())
+    return b"%PDF-1.7 test proposal " + digest.hexdigest().encode()
+
+
+@pytest.fixture(autouse=True)
+def _sending_renders_a_stand_in_pdf(request: pytest.FixtureRequest,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most desk tests are about the pages, not the document: a send renders a stand-in
+    unless the test is marked `real_pdf`. Drafts' PDFs are still rendered for real."""
+    if request.node.get_closest_marker("real_pdf") is None:
+        monkeypatch.setattr("quoting.services.lifecycle.render_snapshot", quick_pdf)
 
 
 @pytest.fixture(scope="session")
@@ -89,12 +106,19 @@ def example(market: str) -> dict[str, Any]:
 
 @pytest.fixture
 def make_quote(engine: Engine) -> Callable[..., Quote]:
-    def make_quote(market: str = "MX", owner: str = SALES, **changes: Any) -> Quote:
+    def make_quote(market: str = "MX", owner: str = SALES, *, sent: bool = False,
+                   **changes: Any) -> Quote:
+        """A draft from the market's example (`changes` edit the request); `sent=True`
+        sends it too, so it has its number."""
         request = example(market)
         request.update(changes)
         with Session(engine, expire_on_commit=False) as session:
-            quote = services.create_quote(session, request, services.get_user(session, owner))
+            author = services.get_user(session, owner)
+            quote = services.create_quote(session, request, author)
             session.commit()
+            if sent:
+                quote = services.send_quote(session, quote.ref, author)
+                session.commit()
             return quote
 
     return make_quote

@@ -1,8 +1,15 @@
-"""A quote from the browser: save, send, revise, compare revisions, decide, PDF."""
+"""A quote from the browser: save, send, revise, compare revisions, decide, delete,
+rename its client, PDF.
+
+A new quote is a draft known by its draft reference (D-00001); it gets its number
+when it is first sent, and the draft reference keeps finding it. A `quote` made in
+a test's own session does not see what the desk did since: read it again.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import html as html_text
 import io
 import re
 from collections.abc import Callable
@@ -15,41 +22,69 @@ from sqlalchemy.orm import Session
 
 from quoting import services
 from quoting.store.models import Quote
-from tests.web.conftest import FINANCE, OTHER_SALES, form_data
+from tests.web.conftest import FINANCE, OTHER_SALES, PASSWORD, SALES, example, form_data, quick_pdf
+
+MX_CLIENT = "Grupo Industrial Norteño S.A. de C.V."
 
 
 def _flash(html: str) -> str:
     found = re.search(r'class="flash flash-\w+"[^>]*>([^<]+)<', html)
-    return found.group(1) if found else ""
+    return html_text.unescape(found.group(1)) if found else ""
+
+
+def _listed(html: str) -> list[str]:
+    return re.findall(r'class="quote-link" href="/quotes/([^"]+)"', html)
+
+
+def _stored(engine: Engine, ref: str) -> Quote:
+    """The quote as stored now (the desk may have changed it since the test made it)."""
+    with Session(engine, expire_on_commit=False) as session:
+        quote = services.get_quote(session, ref)
+        session.expunge_all()
+        return quote
+
+
+def _seen_revision(html: str) -> str:
+    found = re.search(r'name="seen_revision" value="(\d+)"', html)
+    assert found, "the page carries the revision the user is looking at"
+    return found.group(1)
 
 
 def test_saving_the_form_stores_a_draft_and_opens_its_page(signed_in: FlaskClient) -> None:
     response = signed_in.post("/quotes/new", data=form_data("MX"))
     assert response.status_code == 302
+    assert re.fullmatch(r"/quotes/D-\d{5}", response.headers["Location"])
     page = signed_in.get(response.headers["Location"])
     html = page.get_data(as_text=True)
-    assert re.search(r"Cotización MX-\d{4}-\d{4} guardada como borrador\.", _flash(html))
-    assert "Grupo Industrial Norteño S.A. de C.V." in html
+    # A draft has no number yet: it is known by its draft reference until it is sent.
+    assert re.fullmatch(r"Cotización D-\d{5} guardada como borrador\.", _flash(html))
+    assert "Referencia de borrador: la cotización recibe su número" in html
+    assert MX_CLIENT in html
     assert 'class="badge badge-draft">Borrador<' in html
     assert "$873,930.08" in html
 
 
 def test_send_then_revise_makes_revision_two_and_shows_what_changed(
-        signed_in: FlaskClient, make_quote: Callable[..., Quote]) -> None:
+        signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine) -> None:
     quote = make_quote("MX")
     sent = signed_in.post(f"/quotes/{quote.ref}/do/send", follow_redirects=True)
+    number = _stored(engine, quote.ref).number
+    assert number is not None
+    assert re.fullmatch(r"MX-\d{4}-0001", number)
+    assert sent.request.path == f"/quotes/{number}"  # the desk now shows the number
     assert 'class="badge badge-sent">Enviada<' in sent.get_data(as_text=True)
     edit = signed_in.get(f"/quotes/{quote.ref}/edit").get_data(as_text=True)
-    assert f"Revisar {quote.ref}" in edit
+    assert f"Revisar {number}" in edit  # the draft reference still finds it
     assert 'name="participants_business" value="20"' in edit
-    revised = signed_in.post(f"/quotes/{quote.ref}/edit",
-                             data=form_data("MX", participants_business="25"),
+    revised = signed_in.post(f"/quotes/{number}/edit",
+                             data=form_data("MX", participants_business="25",
+                                            seen_revision=_seen_revision(edit)),
                              follow_redirects=True)
     html = revised.get_data(as_text=True)
-    assert f"Revisión 2 de {quote.ref} guardada." in html
+    assert f"Revisión 2 de {number} guardada." in html
     assert 'data-testid="revision-2"' in html
     assert 'class="badge badge-draft">Borrador<' in html
-    diff = signed_in.get(f"/quotes/{quote.ref}/history?from=1&to=2").get_data(as_text=True)
+    diff = signed_in.get(f"/quotes/{number}/history?from=1&to=2").get_data(as_text=True)
     assert "participants.business" in diff
     assert re.search(r'class="before">20<.*class="after">25<', diff, re.S)
     assert "Total del programa" in diff
@@ -76,6 +111,8 @@ def test_duplicating_makes_a_new_draft_from_the_current_revision(
     html = response.get_data(as_text=True)
     assert f"es una copia de {quote.ref}" in html
     assert "Distribuciones Ibéricas S.L." in html
+    assert re.fullmatch(r"/quotes/D-\d{5}", response.request.path)
+    assert response.request.path != f"/quotes/{quote.ref}"
 
 
 def test_a_discount_above_the_limit_waits_for_finance_who_approve_it_with_a_reason(
@@ -110,13 +147,17 @@ def test_another_salesperson_sees_a_quote_but_cannot_change_it(
     other = sign_in(OTHER_SALES)
     page = other.get(f"/quotes/{quote.ref}").get_data(as_text=True)
     assert "Editar borrador" not in page
+    assert "Eliminar borrador" not in page
     assert other.get(f"/quotes/{quote.ref}/edit").status_code == 302
     refused = other.post(f"/quotes/{quote.ref}/do/send", follow_redirects=True)
     assert "Solo el responsable" in _flash(refused.get_data(as_text=True))
+    not_deleted = other.post(f"/quotes/{quote.ref}/do/delete", follow_redirects=True)
+    assert "Solo el responsable" in _flash(not_deleted.get_data(as_text=True))
 
 
+@pytest.mark.real_pdf
 def test_the_pdf_downloads_as_an_attachment_with_the_quote_in_its_text(
-        signed_in: FlaskClient, make_quote: Callable[..., Quote]) -> None:
+        signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine) -> None:
     quote = make_quote("MX")
     response = signed_in.get(f"/quotes/{quote.ref}/pdf?download=1")
     assert response.status_code == 200
@@ -124,11 +165,19 @@ def test_the_pdf_downloads_as_an_attachment_with_the_quote_in_its_text(
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="{quote.ref}-r1.pdf"')
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
-    assert quote.ref in text
+    assert "Cotización BORRADOR" in text  # no number before it is sent
     assert "Grupo Industrial Norteño" in text
     inline = signed_in.get(f"/quotes/{quote.ref}/pdf?revision=1")
     assert inline.headers["Content-Disposition"].startswith("inline;")
     assert signed_in.get(f"/quotes/{quote.ref}/pdf?revision=7").status_code == 404
+
+    signed_in.post(f"/quotes/{quote.ref}/do/send")
+    number = _stored(engine, quote.ref).number
+    sent = signed_in.get(f"/quotes/{number}/pdf?download=1")
+    assert sent.headers["Content-Disposition"] == f'attachment; filename="{number}-r1.pdf"'
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(sent.data)).pages)
+    assert f"Cotización {number}" in text
+    assert "BORRADOR" not in text
 
 
 def test_a_sent_revision_keeps_the_same_pdf_after_acceptance_and_its_fingerprint_is_recorded(
@@ -144,33 +193,57 @@ def test_a_sent_revision_keeps_the_same_pdf_after_acceptance_and_its_fingerprint
         assert stored.pdf_sha256 == hashlib.sha256(as_sent).hexdigest()
 
 
-def test_sending_archives_the_pdf_at_once_so_nobody_waits_for_its_first_render(
+def test_sending_from_the_desk_stores_the_pdf_in_the_same_step(
         signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine) -> None:
     quote = make_quote("PE")
-    signed_in.post(f"/quotes/{quote.ref}/do/send")
+    page = signed_in.get(f"/quotes/{quote.ref}").get_data(as_text=True)
+    sent = signed_in.post(f"/quotes/{quote.ref}/do/send",
+                          data={"seen_revision": _seen_revision(page)}, follow_redirects=True)
     with Session(engine) as session:
-        recorded = services.get_quote(session, quote.ref).revisions[0].pdf_sha256
-    assert recorded is not None  # before anyone opened the PDF
-    served = signed_in.get(f"/quotes/{quote.ref}/pdf").data
-    assert hashlib.sha256(served).hexdigest() == recorded
+        stored = services.get_quote(session, quote.ref)
+        revision = services.current_revision(stored)
+        kept = services.archived_pdf(session, quote.ref, 1)
+        send_event = services.quote_events(session, quote.ref)[-1]
+        # Sent and its PDF kept together, before anyone opened the PDF.
+        assert stored.status == "sent"
+        assert stored.number is not None
+        assert revision.sent_at is not None
+        assert kept is not None
+        assert revision.pdf_sha256 == hashlib.sha256(kept).hexdigest()
+        assert (send_event.action, send_event.detail) == (
+            "quote.send", {"pdf_sha256": revision.pdf_sha256})
+    assert _flash(sent.get_data(as_text=True)) == (
+        f"{stored.number} enviada: su PDF se guarda tal como se envió.")
+    assert signed_in.get(f"/quotes/{stored.number}/pdf").data == kept
 
 
-def test_a_send_stands_even_when_its_pdf_cannot_be_rendered_then(
+def test_a_send_whose_pdf_cannot_be_rendered_sends_nothing_and_can_be_sent_again(
         signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    from quoting import documents
-
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     def broken(*_args: object, **_kwargs: object) -> bytes:
         raise RuntimeError("renderer down")
 
-    monkeypatch.setattr(documents, "cached_proposal", broken)
+    monkeypatch.setattr("quoting.services.lifecycle.render_snapshot", broken)
     quote = make_quote("ES")
     page = signed_in.post(f"/quotes/{quote.ref}/do/send", follow_redirects=True)
     assert page.status_code == 200
+    stored = _stored(engine, quote.ref)
+    # It kept the number it was given, but it is not sent: no sent revision without its PDF.
+    assert stored.status == "draft"
+    assert stored.number is not None
+    assert _flash(page.get_data(as_text=True)) == (
+        f"No se pudo generar el PDF de la propuesta, así que {stored.number} no se envió "
+        f"(conserva su número). Intenta enviarla de nuevo en un minuto.")
+    assert "renderer down" in caplog.text
     with Session(engine) as session:
-        stored = services.get_quote(session, quote.ref)
-        assert stored.status == "sent"
-        assert stored.revisions[0].pdf_sha256 is None
+        revision = services.current_revision(services.get_quote(session, quote.ref))
+        assert (revision.sent_at, revision.pdf_sha256) == (None, None)
+        assert services.archived_pdf(session, quote.ref, 1) is None
+
+    monkeypatch.setattr("quoting.services.lifecycle.render_snapshot", quick_pdf)
+    again = signed_in.post(f"/quotes/{quote.ref}/do/send", follow_redirects=True)
+    assert 'class="badge badge-sent">Enviada<' in again.get_data(as_text=True)
+    assert _stored(engine, quote.ref).number == stored.number
 
 
 def test_the_desk_shows_a_sent_revision_as_kept_even_after_the_template_changes(
@@ -186,3 +259,206 @@ def test_the_desk_shows_a_sent_revision_as_kept_even_after_the_template_changes(
     assert signed_in.get(f"/quotes/{quote.ref}/pdf").data == as_sent
     draft = make_quote("AR")
     assert signed_in.get(f"/quotes/{draft.ref}/pdf").data == b"%PDF-1.7 a later template"
+
+
+# ---------------------------------------------------------------- stale forms
+
+
+def test_an_edit_saved_after_another_revision_says_it_changed_keeps_what_was_typed_stores_nothing(
+        signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine) -> None:
+    quote = make_quote("MX")
+    opened = signed_in.get(f"/quotes/{quote.ref}/edit").get_data(as_text=True)
+    seen = _seen_revision(opened)
+    assert seen == "1"
+    with Session(engine) as session:  # finance revises it meanwhile
+        services.revise_quote(session, quote.ref, {**example("MX"), "cases": 3},
+                              services.get_user(session, FINANCE))
+        session.commit()
+
+    stale = signed_in.post(f"/quotes/{quote.ref}/edit",
+                           data=form_data("MX", participants_business="33",
+                                          seen_revision=seen))
+    html = stale.get_data(as_text=True)
+    assert stale.status_code == 409
+    assert _flash(html) == (
+        "Esta cotización cambió desde que la abriste (ahora está en la revisión 2). "
+        "No se guardó nada: vuelve a cargarla e inténtalo de nuevo.")
+    assert 'name="participants_business" value="33"' in html  # what was typed is still there
+    assert _seen_revision(html) == "1"  # saving again is refused until the user reloads
+    stored = _stored(engine, quote.ref)
+    assert stored.current_revision == 2
+    assert [r.revision for r in stored.revisions] == [1, 2]
+    assert stored.revisions[-1].request["participants"]["business"] == 20
+    assert stored.revisions[-1].request["cases"] == 3
+
+    reloaded = signed_in.get(f"/quotes/{quote.ref}/edit").get_data(as_text=True)
+    assert _seen_revision(reloaded) == "2"
+    saved = signed_in.post(f"/quotes/{quote.ref}/edit",
+                           data=form_data("MX", participants_business="33",
+                                          seen_revision="2"), follow_redirects=True)
+    assert f"Revisión 3 de {quote.ref} guardada." in _flash(saved.get_data(as_text=True))
+
+
+def test_an_action_from_a_page_opened_before_the_last_revision_is_refused(
+        signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine) -> None:
+    quote = make_quote("CO")
+    seen = _seen_revision(signed_in.get(f"/quotes/{quote.ref}").get_data(as_text=True))
+    with Session(engine) as session:
+        services.revise_quote(session, quote.ref, {**example("CO"), "cases": 3},
+                              services.get_user(session, SALES))
+        session.commit()
+    refused = signed_in.post(f"/quotes/{quote.ref}/do/send", data={"seen_revision": seen},
+                             follow_redirects=True)
+    assert "cambió desde que la abriste" in _flash(refused.get_data(as_text=True))
+    assert _stored(engine, quote.ref).status == "draft"
+
+
+# ---------------------------------------------------------------- four eyes
+
+
+def test_a_finance_user_cannot_approve_the_discount_of_their_own_quote_but_another_finance_user_can(
+        sign_in: Callable[..., FlaskClient], client: FlaskClient, engine: Engine) -> None:
+    with Session(engine) as session:
+        services.create_user(session, "flor@example.com", "Flor Finanzas", "finance", PASSWORD)
+        session.commit()
+    own = sign_in(FINANCE)
+    created = own.post("/quotes/new", data=form_data("MX", discount_percent="15"))
+    ref = created.headers["Location"].rsplit("/", 1)[1]
+    page = own.get(f"/quotes/{ref}").get_data(as_text=True)
+    assert "Descuento por aprobar" in page
+    assert "Aprobar descuento" not in page
+    assert ("Eres responsable de esta cotización o hiciste su última revisión: otro usuario "
+            "de finanzas o administración debe decidir sobre su descuento.") in page
+    refused = own.post(f"/quotes/{ref}/do/approve",
+                       data={"reason": "me lo apruebo", "seen_revision": "1"},
+                       follow_redirects=True)
+    assert "otro usuario de finanzas o administración debe decidir" in _flash(
+        refused.get_data(as_text=True))
+    assert _stored(engine, ref).status == "pending_approval"
+
+    client.post("/logout")
+    other = sign_in("flor@example.com")
+    page = other.get(f"/quotes/{ref}").get_data(as_text=True)
+    assert "Aprobar descuento" in page
+    approved = other.post(f"/quotes/{ref}/do/approve",
+                          data={"reason": "cliente estratégico", "seen_revision": "1"},
+                          follow_redirects=True)
+    assert "Descuento aprobado" in _flash(approved.get_data(as_text=True))
+    assert _stored(engine, ref).status == "draft"
+
+
+def test_a_finance_user_who_last_revised_a_quote_cannot_decide_on_its_discount(
+        sign_in: Callable[..., FlaskClient], make_quote: Callable[..., Quote],
+        engine: Engine) -> None:
+    quote = make_quote("MX", discount_percent="15")  # Ana's, awaiting approval
+    finance = sign_in(FINANCE)
+    finance.post(f"/quotes/{quote.ref}/edit",
+                 data=form_data("MX", discount_percent="16", seen_revision="1"))
+    assert _stored(engine, quote.ref).current_revision == 2
+    page = finance.get(f"/quotes/{quote.ref}").get_data(as_text=True)
+    assert "Aprobar descuento" not in page
+    assert "otro usuario de finanzas o administración debe decidir" in page
+    refused = finance.post(f"/quotes/{quote.ref}/do/reject",
+                           data={"reason": "no", "seen_revision": "2"}, follow_redirects=True)
+    assert "hiciste su última revisión" in _flash(refused.get_data(as_text=True))
+    assert _stored(engine, quote.ref).status == "pending_approval"
+
+
+# ---------------------------------------------------------------- deleting drafts
+
+
+def test_a_draft_never_sent_can_be_deleted_from_its_page_and_leaves_the_list(
+        signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine) -> None:
+    quote, kept = make_quote("MX"), make_quote("CL")
+    page = signed_in.get(f"/quotes/{quote.ref}").get_data(as_text=True)
+    assert f'action="/quotes/{quote.ref}/do/delete"' in page
+    assert "Eliminar borrador" in page
+    assert "Retirar" not in page  # a draft never sent is deleted, not withdrawn
+    deleted = signed_in.post(f"/quotes/{quote.ref}/do/delete",
+                             data={"seen_revision": _seen_revision(page)},
+                             follow_redirects=True)
+    html = deleted.get_data(as_text=True)
+    assert deleted.request.path == "/"
+    assert _flash(html) == f"Borrador {quote.ref} eliminado."
+    assert _listed(html) == [kept.ref]
+    assert _listed(signed_in.get("/?status=deleted").get_data(as_text=True)) == [quote.ref]
+    assert _stored(engine, quote.ref).status == "deleted"
+    gone = signed_in.get(f"/quotes/{quote.ref}").get_data(as_text=True)
+    assert 'class="badge badge-deleted">Eliminada<' in gone
+    assert "Eliminar borrador" not in gone
+    assert "Editar borrador" not in gone
+
+
+def test_a_sent_quote_offers_no_delete_even_once_revised_back_to_a_draft(
+        signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine) -> None:
+    quote = make_quote("MX", sent=True)
+    page = signed_in.get(f"/quotes/{quote.ref}").get_data(as_text=True)
+    assert "Eliminar borrador" not in page
+    assert "Retirar" in page
+    refused = signed_in.post(f"/quotes/{quote.ref}/do/delete", follow_redirects=True)
+    assert _flash(refused.get_data(as_text=True)) == (
+        "Solo se puede eliminar un borrador que nunca se envió; retira esta cotización en "
+        "su lugar.")
+    assert _stored(engine, quote.ref).status == "sent"
+    signed_in.post(f"/quotes/{quote.ref}/edit",
+                   data=form_data("MX", cases="3", seen_revision="1"))
+    revised = signed_in.get(f"/quotes/{quote.ref}").get_data(as_text=True)
+    assert 'class="badge badge-draft">Borrador<' in revised  # a draft again, but numbered
+    assert "Eliminar borrador" not in revised
+    assert "Retirar" in revised
+
+
+# ---------------------------------------------------------------- clients
+
+
+def test_the_client_page_lists_its_quotes_and_renaming_there_is_audited_and_leaves_quotes_as_quoted(
+        signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine) -> None:
+    sent, draft = make_quote("MX", sent=True), make_quote("MX")
+    make_quote("CL")  # another client's
+    with Session(engine) as session:
+        record = services.find_client(session, "MX", example("MX")["client"]["tax_id"])
+    quote_page = signed_in.get(f"/quotes/{sent.ref}").get_data(as_text=True)
+    assert f'href="/clients/{record.id}"' in quote_page
+
+    page = signed_in.get(f"/clients/{record.id}").get_data(as_text=True)
+    assert f"<h1>{MX_CLIENT}</h1>" in page
+    assert sorted(_listed(page)) == sorted([sent.ref, draft.ref])
+    new_name = "Grupo Industrial Norteño S.A.P.I. de C.V."
+    renamed = signed_in.post(f"/clients/{record.id}",
+                             data={"legal_name": new_name, "reason": "cambio de régimen"},
+                             follow_redirects=True)
+    html = renamed.get_data(as_text=True)
+    assert _flash(html) == ("Cliente renombrado. Las cotizaciones ya hechas conservan el "
+                            "nombre con el que se cotizaron.")
+    assert f"<h1>{new_name}</h1>" in html
+    assert f"{MX_CLIENT} → {new_name}" in html
+    assert "Renombrado" in html
+    assert "“cambio de régimen”" in html
+    with Session(engine) as session:
+        last = services.client_events(session, record.id)[-1]
+    assert (last.action, last.actor, last.detail) == (
+        "client.rename", SALES, {"from": MX_CLIENT, "to": new_name,
+                                 "reason": "cambio de régimen"})
+
+    # The quotes already made keep the name they were quoted with.
+    for ref in (sent.ref, draft.ref):
+        shown = signed_in.get(f"/quotes/{ref}").get_data(as_text=True)
+        assert f"<strong>{MX_CLIENT}</strong>" in shown
+        assert new_name not in shown
+    assert MX_CLIENT in signed_in.get(f"/clients/{record.id}").get_data(as_text=True)
+    assert new_name not in signed_in.get("/").get_data(as_text=True)
+
+
+def test_a_known_tax_id_under_another_name_is_refused_on_the_form_naming_the_client_on_record(
+        signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine) -> None:
+    make_quote("MX")
+    response = signed_in.post("/quotes/new", data=form_data("MX", client_name="Otro Nombre S.A."))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert (f"Este identificador fiscal está registrado como «{MX_CLIENT}»: usa ese nombre o "
+            f"cambia primero el nombre del cliente en su página.") in html
+    assert 'value="Otro Nombre S.A."' in html  # what was typed stays
+    with Session(engine) as session:
+        assert services.count_quotes(session) == 1
+        record = services.find_client(session, "MX", example("MX")["client"]["tax_id"])
+        assert record.legal_name == MX_CLIENT  # renamed by nobody

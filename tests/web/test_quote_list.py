@@ -10,28 +10,43 @@ from flask.testing import FlaskClient
 from quoting.store.models import Quote
 from tests.web.conftest import OTHER_SALES
 
+DRAFT_REFERENCE = re.compile(r"D-\d{5}")
+
 
 def _numbers(html: str) -> list[str]:
-    return re.findall(r'class="quote-link" href="/quotes/([A-Z]{2}-\d{4}-\d{4})"', html)
+    """The quotes listed, in order: their numbers, or draft references before the first send."""
+    return re.findall(r'class="quote-link" href="/quotes/([A-Z]{2}-\d{4}-\d{4}|D-\d{5})"', html)
 
 
 def test_the_list_shows_every_quote_with_its_status_badge_and_market_formatted_totals(
         signed_in: FlaskClient, make_quote: Callable[..., Quote]) -> None:
-    mx, cl = make_quote("MX"), make_quote("CL")
+    mx, cl = make_quote("MX"), make_quote("CL", sent=True)
     html = signed_in.get("/").get_data(as_text=True)
-    assert set(_numbers(html)) == {mx.ref, cl.ref}
+    assert set(_numbers(html)) == {mx.ref, cl.number}
+    assert DRAFT_REFERENCE.fullmatch(mx.ref)  # a draft is listed by its draft reference
+    assert re.fullmatch(r"CL-\d{4}-0001", cl.number or "")  # a sent quote by its number
     assert 'class="badge badge-draft">Borrador<' in html
+    assert 'class="badge badge-sent">Enviada<' in html
     assert "$32.630.610" in html  # CLP: whole pesos, dot grouping
     assert "$873,930.08" in html  # MXN in es_MX
 
 
 def test_searching_finds_quotes_by_client_name_number_or_tax_id(
         signed_in: FlaskClient, make_quote: Callable[..., Quote]) -> None:
-    mx, cl = make_quote("MX"), make_quote("CL")
+    mx, cl, draft = make_quote("MX", sent=True), make_quote("CL"), make_quote("PE")
     assert _numbers(signed_in.get("/?q=andes").get_data(as_text=True)) == [cl.ref]
-    assert _numbers(signed_in.get(f"/?q={mx.ref}").get_data(as_text=True)) == [mx.ref]
+    assert _numbers(signed_in.get(f"/?q={mx.number}").get_data(as_text=True)) == [mx.number]
+    assert _numbers(signed_in.get(f"/?q={draft.ref}").get_data(as_text=True)) == [draft.ref]
     assert _numbers(signed_in.get("/?q=76.086.428-5").get_data(as_text=True)) == [cl.ref]
     assert _numbers(signed_in.get("/?q=nothing-like-it").get_data(as_text=True)) == []
+
+
+def test_searching_ignores_accents_and_case(
+        signed_in: FlaskClient, make_quote: Callable[..., Quote]) -> None:
+    cl, mx = make_quote("CL"), make_quote("MX")  # Viña Los Andes SpA, ... Norteño ...
+    assert _numbers(signed_in.get("/?q=VINA los").get_data(as_text=True)) == [cl.ref]
+    assert _numbers(signed_in.get("/?q=NORTENO").get_data(as_text=True)) == [mx.ref]
+    assert _numbers(signed_in.get("/?q=norteño").get_data(as_text=True)) == [mx.ref]
 
 
 def test_filters_narrow_the_list_by_market_status_and_owner(
@@ -54,17 +69,16 @@ def test_bad_filter_values_are_ignored_or_explained_never_an_error(
     assert "2026-11-25" in signed_in.get("/?from=yesterday").get_data(as_text=True)
 
 
-def test_the_list_sorts_and_pages(signed_in: FlaskClient,
-                                  make_quote: Callable[..., Quote]) -> None:
-    for market in ("MX", "CL", "PE", "ES", "CO", "EC", "AR"):
-        make_quote(market)
-    for _ in range(15):
-        make_quote("MX")
+def test_the_list_sorts_and_pages_numbered_quotes_before_drafts(
+        signed_in: FlaskClient, make_quote: Callable[..., Quote]) -> None:
+    drafts = [make_quote(market).ref for market in ("MX", "CL", "PE", "ES", "CO", "EC", "AR")]
+    drafts += [make_quote("MX").ref for _ in range(12)]
+    numbered = sorted(make_quote(market, sent=True).number or "" for market in ("PE", "AR", "MX"))
     first = signed_in.get("/?sort=number").get_data(as_text=True)
     numbers = _numbers(first)
     assert len(numbers) == 20
-    assert numbers == sorted(numbers)
+    # Numbers in order, then the drafts (no number yet) oldest first.
+    assert numbers == numbered + drafts[:17]
     assert "Página 1 de 2" in first
     second = _numbers(signed_in.get("/?sort=number&page=2").get_data(as_text=True))
-    assert len(second) == 2
-    assert not set(second) & set(numbers)
+    assert second == drafts[17:]

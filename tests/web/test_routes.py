@@ -14,8 +14,8 @@ from tests.web.conftest import app_config
 
 # Reachable without a user: the sign-in page, the language switch on it, static files.
 PUBLIC = {"auth.login", "auth.set_language", "static"}
-SAMPLE_VALUES = {"number": "MX-2026-0001", "action": "send", "filename": "css/app.css",
-                 "token_id": 1}
+SAMPLE_VALUES = {"number": "D-00001", "action": "send", "filename": "css/app.css",
+                 "token_id": 1, "client_id": 1}
 
 
 def _sample_url(app: Flask, endpoint: str, arguments: set[str]) -> str:

@@ -15,7 +15,7 @@ from quoting import services
 from quoting.errors import QuoteInputError
 from quoting.store import migrate, pgadmin
 from quoting.store.db import make_engine
-from tests.web.conftest import PASSWORD, example
+from tests.web.conftest import PASSWORD, example, quick_pdf
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +33,10 @@ def stocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
                 services.create_quote(session, example(market), owner)
             services.create_quote(session, example("MX"), other)
             session.commit()
+            # The two Mexican quotes are sent, so they have numbers (MX-2026-0001...).
+            for ref, sender in (("D-00001", owner), ("D-00008", other)):
+                services.send_quote(session, ref, sender, render=quick_pdf)
+                session.commit()
         yield engine
     finally:
         engine.dispose()
@@ -44,11 +48,18 @@ def test_text_search_matches_number_client_name_and_tax_id_in_any_format(
         stocked: Engine) -> None:
     with Session(stocked) as session:
         by_name = services.search_quotes(session, text="viña los")
+        folded = services.search_quotes(session, text="VINA LOS")
         by_tax_id = services.search_quotes(session, text="76.086.428-5")
         by_number = services.search_quotes(session, text="mx-")
+        by_draft_reference = services.search_quotes(session, text="d-00002")
     assert [q.client_name for q in by_name.items] == ["Viña Los Andes SpA"]
+    assert [q.client_name for q in folded.items] == ["Viña Los Andes SpA"]
     assert [q.market for q in by_tax_id.items] == ["CL"]
     assert by_number.total == 2
+    assert sorted(q.ref[-4:] for q in by_number.items) == ["0001", "0002"]
+    assert all(q.ref == q.number and q.ref.startswith("MX-") for q in by_number.items)
+    assert [(q.ref, q.number, q.market) for q in by_draft_reference.items] == [
+        ("D-00002", None, "CL")]
 
 
 def test_search_sorts_and_counts_pages_with_the_filters_applied(stocked: Engine) -> None:

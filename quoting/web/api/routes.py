@@ -31,7 +31,8 @@ class Endpoint:
     description: str = ""
 
 
-NUMBER = {"type": "string", "description": "The quote number, e.g. MX-2026-0042."}
+NUMBER = {"type": "string", "description": "The quote number, e.g. MX-2026-0042, or "
+          "for a draft never sent its draft reference, e.g. D-00042."}
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("/quotes", "list_quotes", views.list_quotes, "List quotes", SCOPE_QUOTES,

@@ -29,8 +29,8 @@ CSV_FLUSH_ROWS = 500
 
 def _quote_number(number: str) -> str:
     if not QUOTE_NUMBER.fullmatch(number):
-        raise ApiError(404, "not_found", f"no quote numbered {number!r} "
-                       f"(numbers look like MX-2026-0042)", "number")
+        raise ApiError(404, "not_found", f"no quote {number!r} (numbers look like "
+                       f"MX-2026-0042, draft references like D-00042)", "number")
     return number.upper()
 
 
