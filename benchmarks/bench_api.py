@@ -39,11 +39,12 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from quoting import api_tokens, quote_history  # noqa: E402
-from quoting.quote_history import HistoryFilter, SortKey  # noqa: E402
+from quoting import api_tokens  # noqa: E402
 from quoting.rules import load_rulebook  # noqa: E402
 from quoting.scope import parse_request  # noqa: E402
 from quoting.service_pricing import price_request  # noqa: E402
+from quoting.services import history as quote_history  # noqa: E402
+from quoting.services.history import QuoteQuery, SortKey  # noqa: E402
 from quoting.store import migrate, pgadmin  # noqa: E402
 from quoting.store.db import make_engine  # noqa: E402
 from quoting.store.models import (  # noqa: E402
@@ -210,8 +211,8 @@ def export_all(client: Any, headers: dict[str, str], query: str = "") -> tuple[i
 def floor_export(engine: Engine) -> tuple[float, int]:
     """The same rows and columns, exported by the database itself."""
     statement = quote_history._ordered(
-        quote_history._apply(quote_history._rows(engine.dialect.name),
-                             HistoryFilter()), SortKey.QUOTE_DATE_DESC, None)
+        quote_history.apply_query(quote_history._rows(engine.dialect.name),
+                             QuoteQuery()), SortKey.QUOTE_DATE_DESC, None)
     raw = engine.raw_connection()
     try:
         started = time.perf_counter()

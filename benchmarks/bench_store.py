@@ -255,7 +255,8 @@ def median_ms(samples: list[float]) -> float:
 
 def measure_reads(engine: Engine, rng: random.Random, samples: int) -> tuple[float, float]:
     with Session(engine) as session:
-        numbers = [row[0] for row in session.execute(text("SELECT number FROM quotes"))]
+        numbers = [row[0] for row in session.execute(
+            text("SELECT number FROM quotes WHERE number IS NOT NULL"))]
     fetch_times = []
     for number in rng.sample(numbers, min(samples, len(numbers))):
         with Session(engine) as session:
@@ -268,11 +269,11 @@ def measure_reads(engine: Engine, rng: random.Random, samples: int) -> tuple[flo
     span = (LAST_DAY - FIRST_DAY).days - 90
     for _ in range(samples):
         start = FIRST_DAY + timedelta(days=rng.randrange(span))
-        filters = services.QuoteFilter(market=rng.choice(MARKETS).upper(), date_from=start,
-                                       date_to=start + timedelta(days=90))
+        query = services.QuoteQuery(market=rng.choice(MARKETS).upper(), quote_date_from=start,
+                                    quote_date_to=start + timedelta(days=90))
         with Session(engine) as session:
             started = time.perf_counter()
-            page = services.list_quotes(session, filters, limit=50)
+            page = services.list_history(session, query, limit=50)
             list_times.append(time.perf_counter() - started)
         assert len(page.items) <= 50
     return median_ms(fetch_times), median_ms(list_times)

@@ -50,81 +50,86 @@ def priced_from_file(path: str) -> PricedQuote:
         fail_input(exc, path)
 
 
+@click.command("price")
+@click.argument("request_file", metavar="REQUEST.json")
+@click.option("--format", "output_format", type=click.Choice(["json", "text"]),
+              default="text", show_default=True)
+def price_command(request_file: str, output_format: str) -> None:
+    """Price a quote request (a JSON file, or - for standard input)."""
+    quote = priced_from_file(request_file)
+    if output_format == "json":
+        click.echo(json.dumps(quote.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(quote))
+
+@click.group("rules")
+def rules_group() -> None:
+    """Inspect the pricing rules under pricing_rules/."""
+
+@rules_group.command("check")
+def rules_check() -> None:
+    """Validate every rules file; exit 2 naming the file and field if one is wrong."""
+    try:
+        rulebook = load_rulebook()
+    except RulesError as exc:
+        fail(str(exc))
+    for market in rulebook.markets:
+        versions = ", ".join(
+            f"{v.version} (from {v.effective_from})" for v in rulebook.versions(market)
+        )
+        click.echo(f"{market}: {versions}")
+    click.echo("all rules files are valid")
+
+@rules_group.command("show")
+@click.argument("market")
+@click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Show the version in force on this date (default: today).")
+@click.option("--format", "output_format", type=click.Choice(["json", "text"]),
+              default="text", show_default=True)
+def rules_show(market: str, on: Any, output_format: str) -> None:
+    """Show the rules in force for MARKET (AR, MX, EC, CO, CL, PE, ES)."""
+    try:
+        market_code = Market(market.upper())
+    except ValueError:
+        allowed = ", ".join(m.value for m in Market)
+        fail(f"market: unknown market {market!r}; allowed: {allowed}")
+    try:
+        day = on.date() if on else market_today(market_code.value)
+        version = load_rulebook().in_force(market_code, day)
+    except (RulesError, NoRulesInForce) as exc:
+        fail(str(exc))
+    data = version.model_dump(mode="json")
+    data["license_products"] = [p.code for p in version.licenses.products]
+    data["allowed_currencies"] = list(version.allowed_currencies)
+    if output_format == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{version.market} {version.version}, in force from {version.effective_from}")
+    click.echo(f"  currencies: {', '.join(version.allowed_currencies)} "
+               f"(default {version.default_currency})")
+    click.echo(f"  discount without approval: {version.discount_without_approval}%, "
+               f"at most {version.max_discount}%")
+    for category, treatment in version.tax.items():
+        click.echo(f"  tax on {category.value}: {treatment.label.en}")
+    click.echo(f"  licenses ({version.licenses.currency}): "
+               + ", ".join(f"{p.code} {p.per_seat_month}" for p in version.licenses.products))
+
+@click.command("demo")
+def demo() -> None:
+    """Price the example request of every market and print each breakdown, then
+    migrate the database, create the demo users and store the examples once."""
+    from quoting.cli.store_commands import store_demo  # imports this module
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    paths = sorted(examples.glob("*.json"))
+    for path in paths:
+        click.echo(f"===== {path.name} =====")
+        click.echo(render_text(priced_from_file(str(path))))
+        click.echo()
+    store_demo(paths)
+
+
 def register(main: click.Group) -> None:
-    @main.command("price")
-    @click.argument("request_file", metavar="REQUEST.json")
-    @click.option("--format", "output_format", type=click.Choice(["json", "text"]),
-                  default="text", show_default=True)
-    def price_command(request_file: str, output_format: str) -> None:
-        """Price a quote request (a JSON file, or - for standard input)."""
-        quote = priced_from_file(request_file)
-        if output_format == "json":
-            click.echo(json.dumps(quote.to_dict(), indent=2, ensure_ascii=False))
-        else:
-            click.echo(render_text(quote))
-
-    @main.group("rules")
-    def rules_group() -> None:
-        """Inspect the pricing rules under pricing_rules/."""
-
-    @rules_group.command("check")
-    def rules_check() -> None:
-        """Validate every rules file; exit 2 naming the file and field if one is wrong."""
-        try:
-            rulebook = load_rulebook()
-        except RulesError as exc:
-            fail(str(exc))
-        for market in rulebook.markets:
-            versions = ", ".join(
-                f"{v.version} (from {v.effective_from})" for v in rulebook.versions(market)
-            )
-            click.echo(f"{market}: {versions}")
-        click.echo("all rules files are valid")
-
-    @rules_group.command("show")
-    @click.argument("market")
-    @click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                  help="Show the version in force on this date (default: today).")
-    @click.option("--format", "output_format", type=click.Choice(["json", "text"]),
-                  default="text", show_default=True)
-    def rules_show(market: str, on: Any, output_format: str) -> None:
-        """Show the rules in force for MARKET (AR, MX, EC, CO, CL, PE, ES)."""
-        try:
-            market_code = Market(market.upper())
-        except ValueError:
-            allowed = ", ".join(m.value for m in Market)
-            fail(f"market: unknown market {market!r}; allowed: {allowed}")
-        try:
-            day = on.date() if on else market_today(market_code.value)
-            version = load_rulebook().in_force(market_code, day)
-        except (RulesError, NoRulesInForce) as exc:
-            fail(str(exc))
-        data = version.model_dump(mode="json")
-        data["license_products"] = [p.code for p in version.licenses.products]
-        data["allowed_currencies"] = list(version.allowed_currencies)
-        if output_format == "json":
-            click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-            return
-        click.echo(f"{version.market} {version.version}, in force from {version.effective_from}")
-        click.echo(f"  currencies: {', '.join(version.allowed_currencies)} "
-                   f"(default {version.default_currency})")
-        click.echo(f"  discount without approval: {version.discount_without_approval}%, "
-                   f"at most {version.max_discount}%")
-        for category, treatment in version.tax.items():
-            click.echo(f"  tax on {category.value}: {treatment.label.en}")
-        click.echo(f"  licenses ({version.licenses.currency}): "
-                   + ", ".join(f"{p.code} {p.per_seat_month}" for p in version.licenses.products))
-
-    @main.command("demo")
-    def demo() -> None:
-        """Price the example request of every market and print each breakdown, then
-        migrate the database, create the demo users and store the examples once."""
-        from quoting.cli.store_commands import store_demo  # imports this module
-
-        examples = Path(__file__).resolve().parents[2] / "examples"
-        paths = sorted(examples.glob("*.json"))
-        for path in paths:
-            click.echo(f"===== {path.name} =====")
-            click.echo(render_text(priced_from_file(str(path))))
-            click.echo()
-        store_demo(paths)
+    main.add_command(price_command)
+    main.add_command(rules_group)
+    main.add_command(demo)

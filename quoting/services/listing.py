@@ -1,5 +1,5 @@
-"""Lists of quotes for the desk and the CLI: filters, free-text search (accents and
-case ignored), sorting, numbered pages and keyset pages."""
+"""The desk's list of quotes: the one QuoteQuery (quoting.services.history), plus
+free-text search (accents and case ignored), sorting and numbered pages."""
 
 from __future__ import annotations
 
@@ -8,19 +8,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from quoting.errors import QuoteInputError
 from quoting.services.clients import contains_pattern, search_patterns
-from quoting.services.users import normalize_email
+from quoting.services.history import QuoteQuery, apply_query
 from quoting.store.models import (
     Client,
     Quote,
     QuoteRevision,
-    QuoteStatus,
     User,
     from_minor,
 )
@@ -28,17 +27,6 @@ from quoting.taxid import InvalidTaxId, compact_tax_id
 
 PAGE_SIZE_LIMIT = 500
 DRAFT_REFERENCE = re.compile(r"D-?0*(\d{1,12})")
-SelectT = TypeVar("SelectT", bound=Select)  # type: ignore[type-arg]
-
-
-@dataclass(frozen=True, slots=True)
-class QuoteFilter:
-    market: str | None = None
-    status: str | None = None
-    owner_email: str | None = None
-    client_tax_id: str | None = None
-    date_from: date | None = None  # quote date, inclusive
-    date_to: date | None = None  # quote date, inclusive
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,35 +61,6 @@ class QuoteSummary:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class QuotePage:
-    items: list[QuoteSummary]
-    # Pass back as `after` for the next page; None on the last page.
-    next_cursor: str | None
-
-
-def list_quotes(session: Session, filters: QuoteFilter | None = None, *, limit: int = 50,
-                after: str | None = None) -> QuotePage:
-    """Newest quote date first (then newest id), keyset-paginated: the cost of a
-    page does not grow with how deep into the list it is."""
-    filters = filters or QuoteFilter()
-    if not 1 <= limit <= PAGE_SIZE_LIMIT:
-        raise QuoteInputError.single("limit", f"between 1 and {PAGE_SIZE_LIMIT}")
-    statement = _apply_filters(_summary_query(), filters)
-    if after:
-        cursor_date, cursor_id = _parse_cursor(after)
-        statement = statement.where(tuple_(Quote.quote_date, Quote.id) < (cursor_date, cursor_id))
-    rows = session.execute(
-        statement.order_by(Quote.quote_date.desc(), Quote.id.desc()).limit(limit + 1)
-    ).all()
-    items = _summaries(rows[:limit])
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1][0]
-        next_cursor = f"{last.quote_date.isoformat()}.{last.id}"
-    return QuotePage(items, next_cursor)
-
-
 def _summary_query() -> Select[Quote, str, int, str, int, str, str, str]:
     """A quote with its current revision's totals, client and owner: only the
     revision's summary columns, so its JSON documents are not decoded for a list."""
@@ -133,43 +92,15 @@ def _summaries(rows: Sequence[Any]) -> list[QuoteSummary]:
     ]
 
 
-def _apply_filters(statement: SelectT, filters: QuoteFilter) -> SelectT:
-    if filters.status != QuoteStatus.DELETED:  # deleted drafts only when asked for
-        statement = statement.where(Quote.status != QuoteStatus.DELETED)
-    if filters.market:
-        statement = statement.where(Quote.market == filters.market.upper())
-    if filters.status:
-        if filters.status not in {s.value for s in QuoteStatus}:
-            raise QuoteInputError.single("status", f"unknown status {filters.status!r}; "
-                                         f"allowed: {', '.join(s.value for s in QuoteStatus)}")
-        statement = statement.where(Quote.status == filters.status)
-    if filters.owner_email:
-        statement = statement.where(User.email == normalize_email(filters.owner_email))
-    if filters.client_tax_id:
-        statement = statement.where(Client.tax_id == _compact_for_search(
-            filters.market, filters.client_tax_id))
-    if filters.date_from:
-        statement = statement.where(Quote.quote_date >= filters.date_from)
-    if filters.date_to:
-        statement = statement.where(Quote.quote_date <= filters.date_to)
-    return statement
-
-
-def _compact_for_search(market: str | None, tax_id: str) -> str:
+def compact_tax_id_for_query(market: str | None, tax_id: str) -> str:
+    """A tax ID as typed, in the compact form clients are stored under (checked for the
+    market when one is given)."""
     if market:
         try:
             return compact_tax_id(market.upper(), tax_id)
         except (InvalidTaxId, KeyError) as exc:
             raise QuoteInputError.single("client_tax_id", str(exc)) from None
     return re.sub(r"[\s.\-/]", "", tax_id).upper()
-
-
-def _parse_cursor(cursor: str) -> tuple[date, int]:
-    try:
-        day, ident = cursor.split(".")
-        return date.fromisoformat(day), int(ident)
-    except ValueError:
-        raise QuoteInputError.single("after", f"{cursor!r} is not a page cursor") from None
 
 
 def count_quotes(session: Session, market: str | None = None) -> int:
@@ -210,18 +141,21 @@ class QuoteSearchPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def search_quotes(session: Session, filters: QuoteFilter | None = None, text: str = "", *,
-                  sort: str = "-date", page: int = 1, per_page: int = 25) -> QuoteSearchPage:
-    """Quotes matching the filters and a free text (part of the number, the client's
-    name or tax ID), sorted by one of QUOTE_SORTS, one numbered page."""
-    filters = filters or QuoteFilter()
+def search_quotes(session: Session, query: QuoteQuery | None = None, text: str = "", *,
+                  sort: str = "-date", page: int = 1, per_page: int = 25,
+                  owner_id: int | None = None) -> QuoteSearchPage:
+    """Quotes matching the query (the same QuoteQuery as finance's list and exports) and
+    a free text (part of the number or draft reference, the client's name or tax ID),
+    sorted by one of QUOTE_SORTS, one numbered page."""
     if sort not in QUOTE_SORTS:
         raise QuoteInputError.single("sort", f"unknown sort {sort!r}; allowed: "
                                      + ", ".join(QUOTE_SORTS))
     if not 1 <= per_page <= PAGE_SIZE_LIMIT:
         raise QuoteInputError.single("per_page", f"between 1 and {PAGE_SIZE_LIMIT}")
     page = max(1, page)
-    base = _apply_filters(_summary_query(), filters)
+    base = apply_query(_summary_query(), query or QuoteQuery())
+    if owner_id is not None:  # see owner_restriction
+        base = base.where(Quote.owner_id == owner_id)
     words = text.strip()
     if words:
         folded, compact = search_patterns(words)

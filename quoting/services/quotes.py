@@ -167,6 +167,19 @@ def can_edit(user: User, quote: Quote) -> bool:
     return user.role in MANAGERS or quote.owner_id == user.id
 
 
+def can_view(user: User, quote: Quote, *, own_quotes_only: bool) -> bool:
+    """Everyone sees every quote, unless the deployment restricts sales users to their
+    own (finance and admin always see all)."""
+    return not own_quotes_only or can_edit(user, quote)
+
+
+def owner_restriction(user: User, *, own_quotes_only: bool) -> int | None:
+    """The owner id a listing is limited to for this user, or None for all."""
+    if own_quotes_only and user.role not in MANAGERS:
+        return user.id
+    return None
+
+
 def get_quote(session: Session, ref: str) -> Quote:
     """A quote by number or draft reference, with client, owner and revisions."""
     quote = session.scalars(

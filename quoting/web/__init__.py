@@ -33,15 +33,22 @@ class Setting:
     counts as unset); `create_app`'s test_config still overrides it."""
 
     name: str
-    kind: type[str] | type[int]
-    default: str | int | None
+    kind: type[str] | type[int] | type[bool]
+    default: str | int | bool | None
     meaning: str
     unit: str = ""  # what an integer counts, for the error message
 
-    def parse(self, raw: str) -> str | int:
+    def parse(self, raw: str) -> str | int | bool:
         if self.kind is str:
             return raw
         text = raw.strip()
+        if self.kind is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(f"environment variable {self.name} must be on or off "
+                             f"(1/0, true/false, yes/no); got {raw!r}")
         if not re.fullmatch(r"[0-9]{1,18}", text) or int(text) < 1:
             raise ValueError(f"environment variable {self.name} must be a whole number of "
                              f"{self.unit}, 1 or more (digits only, e.g. {self.default}); "
@@ -80,6 +87,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_FORM_MEMORY_SIZE", int, 256 * 1024,
             "largest text field of a multipart form post", "bytes"),
     Setting("MAX_FORM_PARTS", int, 500, "most fields in one multipart form post", "fields"),
+    Setting("SALES_OWN_QUOTES_ONLY", bool, False,
+            "`on`: a sales user sees and acts on their own quotes only (finance and admin "
+            "see all)"),
 )
 
 

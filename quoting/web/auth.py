@@ -33,9 +33,10 @@ from quoting.services.users import MIN_PASSWORD_LENGTH
 from quoting.store.models import Role, User
 from quoting.web import db_session, ratelimits
 from quoting.web.forms import LanguageForm, LoginForm, PasswordChangeForm
+from quoting.web.guards import guard
 from quoting.web.text import _
 
-bp = Blueprint("auth", __name__)
+bp = guard(Blueprint("auth", __name__))
 
 
 class SignedInUser(UserMixin):  # type: ignore[misc]  # Flask-Login is untyped

@@ -1,8 +1,9 @@
 """The sales desk: sign-in, the quote list, the quote form and the quote pages.
 
-`register(app)` binds the extensions (login, CSRF, Babel), the guards every
-page goes through (no oversized body or control character, a signed-in user, a
-CSRF token on every form post, security headers) and the blueprints. Paths under
+`register(app)` binds the extensions (login, CSRF, Babel), security headers and
+the blueprints; each desk blueprint carries its own guards (quoting.web.guards:
+no oversized body or control character, a signed-in user, a CSRF token on every
+form post). Paths under
 `/api/` belong to the finance API, which authenticates with bearer tokens: no
 cookie login, no CSRF check there.
 """
@@ -14,19 +15,14 @@ from typing import Any
 from flask import (
     Flask,
     Response,
-    abort,
     current_app,
     make_response,
-    redirect,
     render_template,
     request,
     session,
-    url_for,
 )
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response as BaseResponse
 
 from quoting.store.db import REPO_ROOT
 from quoting.web import auth, input_guard, quotes, tokens
@@ -36,8 +32,6 @@ from quoting.web.text import _
 
 UI_LANGUAGES = ("es", "en", "pt")
 API_PREFIX = "/api/"
-# Endpoints reachable without signing in; tests/web/test_routes.py lists every route.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "static"})
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -61,7 +55,7 @@ def register(app: Flask) -> None:
         "BABEL_DEFAULT_LOCALE": "es",
         "BABEL_DOMAIN": "web",
         "BABEL_TRANSLATION_DIRECTORIES": str(REPO_ROOT / "locales"),
-        # Checked in `_guard` below, so that /api/ is never asked for a token.
+        # Checked by the desk blueprints' guards (quoting.web.guards), never on /api/.
         "WTF_CSRF_CHECK_DEFAULT": False,
         # The token lives as long as the signed-in session: a form left open during a
         # long call must still save, not lose what was typed.
@@ -83,8 +77,6 @@ def register(app: Flask) -> None:
     babel.init_app(app, locale_selector=ui_language)
     install_filters(app)
 
-    app.before_request(_refuse_hostile_input)
-    app.before_request(_guard)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_failed)
     app.register_error_handler(HTTPException, _http_error)
@@ -101,43 +93,6 @@ def ui_language() -> str:
     if chosen in UI_LANGUAGES:
         return str(chosen)
     return request.accept_languages.best_match(UI_LANGUAGES) or "es"
-
-
-def is_public(endpoint: str | None) -> bool:
-    return endpoint in PUBLIC_ENDPOINTS
-
-
-def _refuse_hostile_input() -> tuple[str, int] | None:
-    """413 for a body over MAX_CONTENT_LENGTH (before reading it), 400 for a control
-    character in any field: checked before sign-in, CSRF or any view."""
-    if request.path.startswith(API_PREFIX):
-        return None  # the API answers these in JSON (quoting.web.api)
-    if input_guard.body_too_large():
-        abort(413)
-    field = input_guard.field_with_control_character(form=True, path=True)
-    if field is None:
-        return None
-    message = _("The field “%(field)s” contains a character that is not allowed "
-                "(a control character such as NUL). Nothing was saved: remove it "
-                "and try again.", field=field)
-    return render_template("error.html", code=400, title=_("Invalid character"),
-                           message=message), 400
-
-
-def _guard() -> BaseResponse | None:
-    if request.path.startswith(API_PREFIX):
-        return None
-    if request.method not in ("GET", "HEAD", "OPTIONS") and current_app.config.get(
-            "WTF_CSRF_ENABLED", True):
-        csrf.protect()
-    if is_public(request.endpoint) or current_user.is_authenticated:
-        return None
-    if request.headers.get("HX-Request"):
-        # An expired session during live pricing: send the whole page to sign-in.
-        response = Response(status=401)
-        response.headers["HX-Redirect"] = url_for("auth.login")
-        return response
-    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
 def _security_headers(response: Response) -> Response:

@@ -48,9 +48,10 @@ from quoting.web.forms import (
     QuoteForm,
     field_errors,
 )
+from quoting.web.guards import guard
 from quoting.web.text import _
 
-bp = Blueprint("quotes", __name__)
+bp = guard(Blueprint("quotes", __name__))
 
 MARKETS = [m.value for m in Market]
 MAX_CLIENT_NAME = 200
@@ -153,11 +154,19 @@ def _input_errors(exc: QuoteInputError, form: QuoteForm) -> dict[str, str]:
     return errors
 
 
+def _own_quotes_only() -> bool:
+    return bool(current_app.config.get("SALES_OWN_QUOTES_ONLY"))
+
+
 def _load(ref: str) -> Quote:
+    """The quote named in the URL, if this user may see it (else 404, revealing nothing)."""
     try:
-        return services.get_quote(db_session(), ref)
+        quote = services.get_quote(db_session(), ref)
     except NotFound:
         abort(404, description=_("There is no quote %(number)s.", number=ref))
+    if not services.can_view(signed_in(), quote, own_quotes_only=_own_quotes_only()):
+        abort(404, description=_("There is no quote %(number)s.", number=ref))
+    return quote
 
 
 def _seen_revision() -> int | None:
@@ -228,11 +237,11 @@ def index() -> str:
 
     market = args.get("market", "").upper()
     status = args.get("status", "")
-    filters = services.QuoteFilter(
+    filters = services.QuoteQuery(
         market=market if market in MARKETS else None,
         status=status if status in STATUS_LABELS else None,
         owner_email=args.get("owner") or None,
-        date_from=day("from"), date_to=day("to"),
+        quote_date_from=day("from"), quote_date_to=day("to"),
     )
     sort = args.get("sort", "-date")
     if sort not in SORTS:
@@ -241,11 +250,13 @@ def index() -> str:
     page_number = _small_number(page_arg) or 1
     query = args.get("q", "")[:100]
     session = db_session()
+    owner_id = services.owner_restriction(signed_in(), own_quotes_only=_own_quotes_only())
     try:
         page = services.search_quotes(session, filters, query, sort=sort, page=page_number,
-                                      per_page=PER_PAGE)
+                                      per_page=PER_PAGE, owner_id=owner_id)
     except QuoteInputError:
-        page = services.search_quotes(session, sort=sort, per_page=PER_PAGE)
+        page = services.search_quotes(session, sort=sort, per_page=PER_PAGE,
+                                      owner_id=owner_id)
     return render_template(
         "quotes/list.html", page=page, query=query, filters=filters, sort=sort,
         sorts={key: str(label) for key, label in SORTS.items()}, markets=MARKETS,
@@ -416,6 +427,7 @@ ACTIONS = ("send", "accept", "decline", "withdraw", "duplicate", "approve", "rej
 def act(number: str, action: str) -> BaseResponse:
     if action not in ACTIONS:
         abort(404, description=_("There is no such action."))
+    _load(number)  # 404 for a quote this user may not see
     session = db_session()
     user = signed_in()
     seen = _seen_revision()
@@ -599,8 +611,9 @@ def client(client_id: int) -> BaseResponse | tuple[str, int] | str:
             errors = {"legal_name": _("Give the client's legal name (at most 200 characters).")}
             status = 422
     page = services.search_quotes(
-        session, services.QuoteFilter(market=record.country, client_tax_id=record.tax_id),
-        per_page=100)
+        session, services.QuoteQuery(market=record.country, client_tax_id=record.tax_id),
+        per_page=100,
+        owner_id=services.owner_restriction(signed_in(), own_quotes_only=_own_quotes_only()))
     return render_template("clients/show.html", client=record, quotes=page,
                            events=services.client_events(session, client_id),
                            errors=errors), status

@@ -15,9 +15,10 @@ from quoting.store.errors import ServiceError
 from quoting.store.models import Role, User
 from quoting.web import db_session
 from quoting.web.auth import signed_in
+from quoting.web.guards import guard
 from quoting.web.text import _
 
-bp = Blueprint("tokens", __name__, url_prefix="/admin/tokens")
+bp = guard(Blueprint("tokens", __name__, url_prefix="/admin/tokens"))
 
 DEFAULT_DAYS = 90
 

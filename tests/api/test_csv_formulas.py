@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from quoting import quote_history
+from quoting.services import history as quote_history
 from quoting.store.models import Quote
 from tests.api.conftest import example
 

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 from flask.testing import FlaskClient
 
-from quoting import quote_history
+from quoting.services import history as quote_history
 from quoting.store.models import Quote
 from quoting.web.api.schemas import QuoteItem
 

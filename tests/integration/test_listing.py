@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from quoting import services
 from quoting.errors import QuoteInputError
-from quoting.services import QuoteFilter
+from quoting.services import QuoteQuery
 from quoting.store.models import User
 from tests.integration.conftest import QUOTE_DAY, example
 
@@ -27,30 +27,39 @@ def stored(session: Session, sales: User, make_user: Callable[..., User]) -> lis
     return numbers
 
 
-def _numbers(page: services.QuotePage) -> list[str]:
-    return [item.ref for item in page.items]
+def _numbers(page: services.HistoryPage) -> list[str]:
+    return [item["reference"] for item in page.items]
+
+
+def _desk(session: Session, query: QuoteQuery) -> list[str]:
+    return [item.ref for item in services.search_quotes(session, query).items]
 
 
 def test_quotes_are_listed_newest_quote_date_first(session: Session, stored: list[str]) -> None:
-    assert _numbers(services.list_quotes(session)) == [
-        "CL-2026-0001", "AR-2026-0003", "MX-2026-0001", "AR-2026-0002", "AR-2026-0001"]
+    expected = ["CL-2026-0001", "AR-2026-0003", "MX-2026-0001", "AR-2026-0002", "AR-2026-0001"]
+    assert _numbers(services.list_history(session, QuoteQuery())) == expected
+    assert _desk(session, QuoteQuery()) == expected
 
 
-@pytest.mark.parametrize(("filters", "expected"), [
-    (QuoteFilter(market="ar"), ["AR-2026-0003", "AR-2026-0002", "AR-2026-0001"]),
-    (QuoteFilter(status="accepted"), ["AR-2026-0002"]),
-    (QuoteFilter(owner_email="Other@example.com"), ["AR-2026-0003", "MX-2026-0001"]),
-    (QuoteFilter(market="AR", client_tax_id="20-26756539-3"),
+AR_TAX_ID = services.compact_tax_id_for_query("AR", "20-26756539-3")
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    (QuoteQuery(market="AR"), ["AR-2026-0003", "AR-2026-0002", "AR-2026-0001"]),
+    (QuoteQuery(status="accepted"), ["AR-2026-0002"]),
+    (QuoteQuery(owner_email="Other@example.com"), ["AR-2026-0003", "MX-2026-0001"]),
+    (QuoteQuery(market="AR", client_tax_id=AR_TAX_ID),
      ["AR-2026-0003", "AR-2026-0002", "AR-2026-0001"]),
-    (QuoteFilter(client_tax_id="20-26756539-3"), ["AR-2026-0003", "AR-2026-0002",
-                                                  "AR-2026-0001"]),
-    (QuoteFilter(date_from=date(2026, 11, 10), date_to=date(2026, 11, 20)),
+    (QuoteQuery(client_tax_id=AR_TAX_ID), ["AR-2026-0003", "AR-2026-0002", "AR-2026-0001"]),
+    (QuoteQuery(quote_date_from=date(2026, 11, 10), quote_date_to=date(2026, 11, 20)),
      ["AR-2026-0003", "MX-2026-0001", "AR-2026-0002"]),
-    (QuoteFilter(market="AR", date_from=date(2026, 11, 5)), ["AR-2026-0003", "AR-2026-0002"]),
+    (QuoteQuery(market="AR", quote_date_from=date(2026, 11, 5)),
+     ["AR-2026-0003", "AR-2026-0002"]),
 ])
-def test_quotes_can_be_filtered(session: Session, stored: list[str], filters: QuoteFilter,
-                                expected: list[str]) -> None:
-    assert _numbers(services.list_quotes(session, filters)) == expected
+def test_one_quote_query_filters_the_desk_the_cli_and_the_api_alike(
+        session: Session, stored: list[str], query: QuoteQuery, expected: list[str]) -> None:
+    assert _numbers(services.list_history(session, query)) == expected
+    assert _desk(session, query) == expected
 
 
 def test_pages_follow_each_other_by_cursor_without_repeats_or_holes(
@@ -58,18 +67,18 @@ def test_pages_follow_each_other_by_cursor_without_repeats_or_holes(
     seen: list[str] = []
     cursor = None
     for _ in range(5):
-        page = services.list_quotes(session, limit=2, after=cursor)
+        page = services.list_history(session, QuoteQuery(), limit=2, cursor=cursor)
         seen += _numbers(page)
         cursor = page.next_cursor
         if cursor is None:
             break
 
-    assert seen == _numbers(services.list_quotes(session))
+    assert seen == _numbers(services.list_history(session, QuoteQuery()))
 
 
-def test_a_summary_carries_the_totals_finance_reports_on(session: Session,
-                                                        stored: list[str]) -> None:
-    item = services.list_quotes(session, QuoteFilter(market="MX")).items[0]
+def test_a_desk_row_carries_the_totals_finance_reports_on(session: Session,
+                                                         stored: list[str]) -> None:
+    item = services.search_quotes(session, QuoteQuery(market="MX")).items[0]
 
     assert item.to_dict() | {"created_at": None} == {
         "number": "MX-2026-0001", "reference": "MX-2026-0001", "market": "MX",
@@ -81,16 +90,16 @@ def test_a_summary_carries_the_totals_finance_reports_on(session: Session,
         "created_at": None}
 
 
-@pytest.mark.parametrize(("filters", "after", "field"), [
-    (QuoteFilter(status="lost"), None, "status"),
-    (QuoteFilter(market="AR", client_tax_id="123"), None, "client_tax_id"),
-    (QuoteFilter(), "yesterday", "after"),
-])
-def test_bad_list_parameters_are_refused_naming_the_field(
-        session: Session, filters: QuoteFilter, after: str | None, field: str) -> None:
+def test_a_tax_id_that_is_not_valid_for_the_market_is_refused_naming_the_field() -> None:
     with pytest.raises(QuoteInputError) as raised:
-        services.list_quotes(session, filters, after=after)
-    assert raised.value.problems[0].field == field
+        services.compact_tax_id_for_query("AR", "123")
+    assert raised.value.problems[0].field == "client_tax_id"
+
+
+def test_a_cursor_from_elsewhere_is_refused_naming_the_field(session: Session) -> None:
+    with pytest.raises(QuoteInputError) as raised:
+        services.list_history(session, QuoteQuery(), cursor="yesterday")
+    assert raised.value.problems[0].field == "cursor"
 
 
 def test_drafts_are_listed_by_reference_and_deleted_ones_only_when_asked_for(
@@ -99,10 +108,10 @@ def test_drafts_are_listed_by_reference_and_deleted_ones_only_when_asked_for(
     thrown = services.create_quote(session, example("pe"), sales, QUOTE_DAY)
     services.delete_draft(session, thrown.ref, sales)
 
-    listed = _numbers(services.list_quotes(session, QuoteFilter(market="PE")))
-    assert listed == [kept.ref]
+    assert _numbers(services.list_history(session, QuoteQuery(market="PE"))) == [kept.ref]
+    assert _desk(session, QuoteQuery(market="PE")) == [kept.ref]
     assert kept.ref.startswith("D-")
-    assert _numbers(services.list_quotes(session, QuoteFilter(status="deleted"))) == [
+    assert _numbers(services.list_history(session, QuoteQuery(status="deleted"))) == [
         thrown.ref]
     found = services.search_quotes(session, text=kept.ref)
     assert [item.ref for item in found.items] == [kept.ref]

@@ -22,7 +22,17 @@ from sqlalchemy.orm import Session
 
 from quoting import services
 from quoting.store.models import Quote
-from tests.web.conftest import FINANCE, OTHER_SALES, PASSWORD, SALES, example, form_data, quick_pdf
+from quoting.web import create_app
+from tests.web.conftest import (
+    FINANCE,
+    OTHER_SALES,
+    PASSWORD,
+    SALES,
+    app_config,
+    example,
+    form_data,
+    quick_pdf,
+)
 
 MX_CLIENT = "Grupo Industrial Norteño S.A. de C.V."
 
@@ -153,6 +163,26 @@ def test_another_salesperson_sees_a_quote_but_cannot_change_it(
     assert "Solo el responsable" in _flash(refused.get_data(as_text=True))
     not_deleted = other.post(f"/quotes/{quote.ref}/do/delete", follow_redirects=True)
     assert "Solo el responsable" in _flash(not_deleted.get_data(as_text=True))
+
+
+def test_with_own_quotes_only_a_salesperson_neither_sees_nor_copies_a_colleagues_quote(
+        engine: Engine, make_quote: Callable[..., Quote]) -> None:
+    theirs = make_quote("MX", OTHER_SALES)
+    mine = make_quote("CL")
+    app = create_app(app_config(engine, SALES_OWN_QUOTES_ONLY=True))
+    seller = app.test_client()
+    seller.post("/login", data={"email": SALES, "password": PASSWORD})
+
+    listed = seller.get("/").get_data(as_text=True)
+    assert mine.ref in listed
+    assert theirs.ref not in listed
+    for url in (f"/quotes/{theirs.ref}", f"/quotes/{theirs.ref}/pdf",
+                f"/quotes/{theirs.ref}/history", f"/quotes/{theirs.ref}/edit"):
+        assert seller.get(url).status_code == 404, url
+    assert seller.post(f"/quotes/{theirs.ref}/do/duplicate").status_code == 404
+    finance = create_app(app_config(engine, SALES_OWN_QUOTES_ONLY=True)).test_client()
+    finance.post("/login", data={"email": FINANCE, "password": PASSWORD})
+    assert theirs.ref in finance.get("/").get_data(as_text=True)
 
 
 @pytest.mark.real_pdf

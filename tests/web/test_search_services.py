@@ -66,7 +66,7 @@ def test_search_sorts_and_counts_pages_with_the_filters_applied(stocked: Engine)
     with Session(stocked) as session:
         first = services.search_quotes(session, sort="client", per_page=3)
         last = services.search_quotes(session, sort="client", per_page=3, page=3)
-        mine = services.search_quotes(session, services.QuoteFilter(owner_email="bo@example.com"))
+        mine = services.search_quotes(session, services.QuoteQuery(owner_email="bo@example.com"))
     assert first.total == 8
     assert first.pages == 3
     names = [q.client_name for q in first.items]

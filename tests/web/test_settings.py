@@ -19,7 +19,7 @@ NAMED_IN_THE_README = [
     "RATELIMIT_STORAGE_URI", "RATELIMIT_KEY_PREFIX", "API_RATE_LIMIT",
     "API_RATE_WINDOW_SECONDS", "LOGIN_FAILURES_PER_EMAIL", "LOGIN_FAILURES_PER_ADDRESS",
     "LOGIN_FAILURE_WINDOW_SECONDS", "MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE",
-    "MAX_FORM_PARTS",
+    "MAX_FORM_PARTS", "SALES_OWN_QUOTES_ONLY",
 ]
 FROM_THE_ENVIRONMENT = [
     ("QUOTING_ENV", "production", "production"),
@@ -36,6 +36,7 @@ FROM_THE_ENVIRONMENT = [
     ("MAX_CONTENT_LENGTH", "1048576", 1048576),
     ("MAX_FORM_MEMORY_SIZE", " 65536 ", 65536),
     ("MAX_FORM_PARTS", "300", 300),
+    ("SALES_OWN_QUOTES_ONLY", "on", True),
 ]
 
 
@@ -57,7 +58,9 @@ def test_the_readme_settings_table_lists_every_setting_with_its_default() -> Non
                            re.MULTILINE))
     for setting in SETTINGS:
         assert setting.name in rows, f"{setting.name} is not in the README's Settings table"
-        if setting.default is not None:
+        if isinstance(setting.default, bool):
+            assert f"`{'on' if setting.default else 'off'}`" in rows[setting.name]
+        elif setting.default is not None:
             assert f"`{setting.default}`" in rows[setting.name], setting.name
 
 
@@ -138,3 +141,19 @@ def test_login_limits_from_the_environment_are_enforced(
     statuses = [client.post("/login", data={"email": SALES, "password": "wrong"}).status_code
                 for _ in range(3)]
     assert statuses == [401, 401, 429]
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", True), ("YES", True), ("off", False),
+                                                 ("0", False)])
+def test_an_on_off_setting_reads_the_usual_words(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch, value: str, expected: bool) -> None:
+    monkeypatch.setenv("SALES_OWN_QUOTES_ONLY", value)
+    assert create_app({"ENGINE": engine, "TESTING": True}).config[
+        "SALES_OWN_QUOTES_ONLY"] is expected
+
+
+def test_an_on_off_setting_refuses_anything_else_naming_the_variable(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SALES_OWN_QUOTES_ONLY", "maybe")
+    with pytest.raises(ValueError, match="SALES_OWN_QUOTES_ONLY must be on or off"):
+        create_app({"TESTING": True})

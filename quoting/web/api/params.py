@@ -13,8 +13,8 @@ from werkzeug.datastructures import MultiDict
 
 from quoting.errors import QuoteInputError
 from quoting.money import MINOR_UNITS
-from quoting.quote_history import HistoryFilter, SortKey, utc_day_end, utc_day_start
 from quoting.rules import Market
+from quoting.services.history import QuoteQuery, SortKey, utc_day_end, utc_day_start
 from quoting.store.models import QuoteStatus
 
 CURRENCIES = sorted(MINOR_UNITS)
@@ -127,10 +127,10 @@ class FilterParams(BaseModel):
     amount_max: Amount | None = Field(
         None, description="Program total at most this (needs `currency`).")
 
-    def to_filter(self) -> HistoryFilter:
+    def to_filter(self) -> QuoteQuery:
         tax_id = re.sub(r"[\s.\-/]", "", self.client_tax_id).upper() if self.client_tax_id \
             else None
-        return HistoryFilter(
+        return QuoteQuery(
             market=self.market.value if self.market else None,
             status=self.status.value if self.status else None,
             currency=self.currency,

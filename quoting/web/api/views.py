@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request, stream_with_context
 
-from quoting import quote_history, services
+from quoting import services
 from quoting.web import db_session
 from quoting.web.api.errors import ApiError
 from quoting.web.api.params import ExportParams, ListParams, SummaryParams, parse_query
@@ -36,7 +36,7 @@ def _quote_number(number: str) -> str:
 
 def list_quotes() -> Response:
     params: ListParams = parse_query(ListParams, request.args)
-    page = quote_history.list_history(db_session(), params.to_filter(), sort=params.sort,
+    page = services.history.list_history(db_session(), params.to_filter(), sort=params.sort,
                                       limit=params.limit, cursor=params.cursor)
     return jsonify({"items": page.items, "next_cursor": page.next_cursor})
 
@@ -100,12 +100,12 @@ def _archived_pdf(snapshot: dict[str, Any]) -> bytes:
 
 def summary() -> Response:
     params: SummaryParams = parse_query(SummaryParams, request.args)
-    return jsonify(quote_history.summary(db_session(), params.to_filter(),
+    return jsonify(services.history.summary(db_session(), params.to_filter(),
                                          convert_to=params.convert_to))
 
 
 def _export_rows(params: ExportParams) -> Iterator[dict[str, Any]]:
-    return quote_history.iter_history(db_session(), params.to_filter(), sort=params.sort)
+    return services.history.iter_history(db_session(), params.to_filter(), sort=params.sort)
 
 
 def export_csv() -> Response:
@@ -115,10 +115,10 @@ def export_csv() -> Response:
     def generate() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(quote_history.CSV_COLUMNS)
+        writer.writerow(services.history.CSV_COLUMNS)
         pending = 0
         for item in rows:
-            writer.writerow(quote_history.csv_values(item))
+            writer.writerow(services.history.csv_values(item))
             pending += 1
             if pending == CSV_FLUSH_ROWS:
                 yield buffer.getvalue()

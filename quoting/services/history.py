@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -51,6 +51,7 @@ from quoting.store.models import (
 )
 
 EXPORT_BATCH = 1000
+SelectT = TypeVar("SelectT", bound=Select)  # type: ignore[type-arg]
 
 
 class SortKey(StrEnum):
@@ -73,7 +74,7 @@ class SortKey(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class HistoryFilter:
+class QuoteQuery:
     """Every bound is inclusive; a date bound on a timestamp covers that whole UTC day."""
 
     market: str | None = None
@@ -151,7 +152,8 @@ def _base(columns: list[Any], *, client: bool = True, owner: bool = True) -> Sel
     return statement
 
 
-def _apply(statement: Select[Any], filters: HistoryFilter) -> Select[Any]:
+def apply_query(statement: SelectT, filters: QuoteQuery) -> SelectT:
+    """Narrow a SELECT that joins quotes, current revisions, clients and owners."""
     conditions: list[ColumnElement[bool]] = []
     if filters.status != QuoteStatus.DELETED:  # deleted drafts only when asked for
         conditions.append(Quote.status != QuoteStatus.DELETED)
@@ -298,12 +300,12 @@ def _cursor_value(row: Any, sort: SortKey) -> Any:
 # ---------------------------------------------------------------- listing and export
 
 
-def list_history(session: Session, filters: HistoryFilter, *,
+def list_history(session: Session, filters: QuoteQuery, *,
                  sort: SortKey = SortKey.QUOTE_DATE_DESC, limit: int = 50,
                  cursor: str | None = None) -> HistoryPage:
     """One page in a stable order (the sort key, then the quote's id as tie-breaker)."""
     after = decode_cursor(cursor, sort) if cursor else None
-    statement = _ordered(_apply(_rows(_dialect(session)), filters), sort,
+    statement = _ordered(apply_query(_rows(_dialect(session)), filters), sort,
                          after)
     rows = session.execute(statement.limit(limit + 1)).all()
     next_cursor = None
@@ -313,14 +315,14 @@ def list_history(session: Session, filters: HistoryFilter, *,
     return HistoryPage([_row_dict(row) for row in rows[:limit]], next_cursor)
 
 
-def iter_history(session: Session, filters: HistoryFilter, *,
+def iter_history(session: Session, filters: QuoteQuery, *,
                  sort: SortKey = SortKey.QUOTE_DATE_DESC, batch: int | None = None
                  ) -> Iterator[dict[str, Any]]:
     """Every matching row, fetched in keyset batches: memory stays flat whatever the
     count, and each batch is its own short read (no transaction held for the whole
     export, which on SQLite would hold the write lock)."""
     # Built now, so bad filters are refused before anything is streamed.
-    statement = _apply(_rows(_dialect(session)), filters)
+    statement = apply_query(_rows(_dialect(session)), filters)
 
     size = batch or EXPORT_BATCH
 
@@ -425,7 +427,7 @@ class _Group:
     licenses: Decimal
 
 
-def _groups(session: Session, filters: HistoryFilter) -> list[_Group]:
+def _groups(session: Session, filters: QuoteQuery) -> list[_Group]:
     year = extract("year", Quote.quote_date)
     month = extract("month", Quote.quote_date)
     # Clients and owners are joined only when a filter needs them.
@@ -435,7 +437,7 @@ def _groups(session: Session, filters: HistoryFilter) -> list[_Group]:
         func.sum(QuoteRevision.program_total_minor), func.sum(QuoteRevision.license_total_minor),
     ]
     base = _base(columns, client=bool(filters.client_tax_id), owner=bool(filters.owner_email))
-    statement = _apply(base, filters).group_by(
+    statement = apply_query(base, filters).group_by(
         Quote.market, Quote.status, year, month, QuoteRevision.program_currency,
         QuoteRevision.license_currency)
     groups = []
@@ -449,7 +451,7 @@ def _groups(session: Session, filters: HistoryFilter) -> list[_Group]:
                                          g.license_currency))
 
 
-def summary(session: Session, filters: HistoryFilter, *, convert_to: str | None = None,
+def summary(session: Session, filters: QuoteQuery, *, convert_to: str | None = None,
             today: date | None = None) -> dict[str, Any]:
     """Counts and totals (program and licenses apart, per currency) by market,
     currency, status and month (of the quote date).
@@ -621,7 +623,8 @@ def utc_day_end(day: date) -> datetime:
 
 
 __all__ = [
-    "CSV_COLUMNS", "HistoryFilter", "HistoryPage", "SortKey", "csv_values", "decode_cursor",
+    "CSV_COLUMNS", "HistoryPage", "QuoteQuery", "SortKey", "apply_query", "csv_values",
+    "decode_cursor",
     "encode_cursor", "iter_history", "list_history", "summary", "utc_day_end",
     "utc_day_start",
 ]

@@ -1,0 +1,65 @@
+"""The checks every sales-desk page goes through, registered on each desk blueprint
+(`guard(bp)`), so they run for the desk's own routes and never for the finance API,
+which has hooks of its own: no oversized body or control character, a CSRF token
+on every form post, a signed-in user except on the public pages."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from quoting.web import input_guard
+from quoting.web.extensions import csrf
+from quoting.web.text import _
+
+# Endpoints reachable without signing in; tests/web/test_routes.py lists every route.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "static"})
+
+
+def guard(bp: Blueprint) -> Blueprint:
+    bp.before_request(refuse_hostile_input)
+    bp.before_request(require_sign_in)
+    return bp
+
+
+def is_public(endpoint: str | None) -> bool:
+    return endpoint in PUBLIC_ENDPOINTS
+
+
+def refuse_hostile_input() -> tuple[str, int] | None:
+    """413 for a body over MAX_CONTENT_LENGTH (before reading it), 400 for a control
+    character in any field: checked before sign-in, CSRF or any view."""
+    if input_guard.body_too_large():
+        abort(413)
+    field = input_guard.field_with_control_character(form=True, path=True)
+    if field is None:
+        return None
+    message = _("The field “%(field)s” contains a character that is not allowed "
+                "(a control character such as NUL). Nothing was saved: remove it "
+                "and try again.", field=field)
+    return render_template("error.html", code=400, title=_("Invalid character"),
+                           message=message), 400
+
+
+def require_sign_in() -> BaseResponse | None:
+    if request.method not in ("GET", "HEAD", "OPTIONS") and current_app.config.get(
+            "WTF_CSRF_ENABLED", True):
+        csrf.protect()
+    if is_public(request.endpoint) or current_user.is_authenticated:
+        return None
+    if request.headers.get("HX-Request"):
+        # An expired session during live pricing: send the whole page to sign-in.
+        response = Response(status=401)
+        response.headers["HX-Redirect"] = url_for("auth.login")
+        return response
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
