@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from quoting.errors import FieldProblem, QuoteInputError
+from quoting.store.db import begin_write
 from quoting.store.errors import NotFound, PermissionDenied
 from quoting.store.models import AuditEvent, Role, User
 from quoting.store.tokens import ApiToken
@@ -100,6 +101,7 @@ def create_token(session: Session, admin: User, holder_email: str, *, name: str,
         problems.extend(exc.problems)
     if problems:
         raise QuoteInputError(problems)
+    begin_write(session)
     holder = session.scalar(select(User).where(User.email == holder_email.strip().lower()))
     if holder is None or not holder.active:
         raise NotFound(f"no active user with email {holder_email}")
@@ -129,7 +131,8 @@ def revoke_token(session: Session, admin: User, token_id: int, *,
     if admin.role != Role.ADMIN:
         raise PermissionDenied(f"{admin.email} is {admin.role}: only an admin can revoke "
                                f"API tokens")
-    token = session.get(ApiToken, token_id)
+    begin_write(session)
+    token = session.get(ApiToken, token_id, populate_existing=True)
     if token is None:
         raise NotFound(f"no API token with id {token_id}")
     if token.revoked_at is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -78,6 +79,19 @@ def _percent(value: object) -> Decimal:
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 
+def _iso_date(value: object) -> object:
+    """A date as YYYY-MM-DD text (or a date already parsed), never a number of seconds
+    or days: 0 must not become 1970-01-01."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
+        return value.strip()
+    raise PydanticCustomError("iso_date", "a date written as YYYY-MM-DD, e.g. 2026-11-25")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+
+
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -141,7 +155,7 @@ class LicenseLine(_Input):
 
 class QuoteRequest(_Input):
     market: Market
-    date: dt.date | None = None
+    date: IsoDate | None = None
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     language: Language | None = None
     client: Client

@@ -403,6 +403,26 @@ def quote_history(number: str, output_format: str, actor_email: str) -> None:
         click.echo(f"{event['at']}  {event['actor']}  {event['action']} "
                    f"r{event['revision']}{change}{detail}")
 
+@quote_group.command("link")
+@click.argument("number")
+@with_actor
+@with_seen_revision
+def quote_link(number: str, actor_email: str, seen_revision: int | None) -> None:
+    """Make a private link for the client to open, accept or decline sent quote NUMBER
+    (its current revision). The link is printed once: only its SHA-256 is kept. Its
+    address starts with PUBLIC_URL (env; default http://127.0.0.1:8000)."""
+    from quoting.web import SETTINGS  # the same setting and default as the web app
+
+    setting = next(s for s in SETTINGS if s.name == "PUBLIC_URL")
+    public_url = os.environ.get("PUBLIC_URL", "").strip() or str(setting.default)
+    with unit_of_work() as session:
+        link, token = services.create_client_link(
+            session, number, acting_user(session, actor_email), seen_revision=seen_revision)
+        number, revision, expires = str(link.quote.number), link.revision, link.expires_at
+    click.echo(f"{number} revision {revision}: client link (shown once; valid until "
+               f"{expires.isoformat()})")
+    click.echo(services.client_link_url(public_url, token))
+
 @click.command("expire")
 @with_today
 def expire(today: Any) -> None:

@@ -8,16 +8,25 @@ see lifecycle); the caller commits the unit of work. Refusals are
 request is a quoting.errors.QuoteInputError, as when pricing.
 """
 
-from quoting.services import history
+from quoting.services import history, reports
 from quoting.services.approvals import approve_discount, may_decide, reject_discount
 from quoting.services.clients import (
+    can_view_client,
     client_events,
     find_client,
     find_clients,
     get_client,
+    may_rename_client,
     rename_client,
 )
 from quoting.services.common import MANAGERS, default_rulebook, insert_for
+from quoting.services.delivery import (
+    ClientLinkView,
+    client_link_url,
+    create_client_link,
+    decide_by_client,
+    open_client_link,
+)
 from quoting.services.documents import (
     archive_pdf,
     archived_pdf,
@@ -61,6 +70,7 @@ from quoting.services.listing import (
 )
 from quoting.services.quotes import (
     REVISABLE,
+    can_delete,
     can_edit,
     can_view,
     create_quote,
@@ -89,6 +99,7 @@ __all__ = [
     "MANAGERS",
     "QUOTE_SORTS",
     "REVISABLE",
+    "ClientLinkView",
     "Conflict",
     "HistoryPage",
     "InvalidTransition",
@@ -107,15 +118,20 @@ __all__ = [
     "archive_pdf",
     "archived_pdf",
     "authenticate_user",
+    "can_delete",
     "can_edit",
     "can_view",
+    "can_view_client",
     "client_events",
+    "client_link_url",
     "compact_tax_id_for_query",
     "count_quotes",
+    "create_client_link",
     "create_quote",
     "create_user",
     "current_revision",
     "deactivate_user",
+    "decide_by_client",
     "decline_quote",
     "default_rulebook",
     "delete_draft",
@@ -135,6 +151,8 @@ __all__ = [
     "list_history",
     "list_users",
     "may_decide",
+    "may_rename_client",
+    "open_client_link",
     "owner_restriction",
     "quote_events",
     "quote_view",
@@ -143,6 +161,7 @@ __all__ = [
     "reject_discount",
     "rename_client",
     "render_snapshot",
+    "reports",
     "revise_quote",
     "revision_pdf",
     "revision_snapshot",

@@ -13,9 +13,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from quoting.errors import QuoteInputError
 from quoting.scope import QuoteRequest
-from quoting.services.common import begin_write, insert_for, record
-from quoting.services.errors import NotFound
-from quoting.store.models import AuditEvent, Client, ClientContact, User, fold_for_search
+from quoting.services.common import MANAGERS, begin_write, insert_for, record
+from quoting.services.errors import NotFound, PermissionDenied
+from quoting.store.models import (
+    AuditEvent,
+    Client,
+    ClientContact,
+    Quote,
+    User,
+    fold_for_search,
+)
 
 MAX_NAME_LENGTH = 200
 
@@ -82,10 +89,28 @@ def find_client(session: Session, market: str, tax_id: str) -> Client:
     return client
 
 
+def _has_quote_of(session: Session, user: User, client_id: int) -> bool:
+    return session.scalar(select(Quote.id).where(
+        Quote.client_id == client_id, Quote.owner_id == user.id).limit(1)) is not None
+
+
+def may_rename_client(session: Session, user: User, client_id: int) -> bool:
+    """Finance, admin, or someone who owns a quote of this client."""
+    return user.role in MANAGERS or _has_quote_of(session, user, client_id)
+
+
+def can_view_client(session: Session, user: User, client_id: int, *,
+                    own_quotes_only: bool) -> bool:
+    """Everyone sees every client, unless sales users are restricted to their own quotes:
+    then only the clients they quote."""
+    return not own_quotes_only or may_rename_client(session, user, client_id)
+
+
 def rename_client(session: Session, client_id: int, legal_name: str, actor: User, *,
                   reason: str = "") -> Client:
     """Change the record's legal name (audited). Quotes already made keep the name they
-    were quoted with; new quotes and revisions use the new one."""
+    were quoted with; new quotes and revisions use the new one. Finance, admin or a
+    user who owns one of the client's quotes may do it."""
     name = legal_name.strip()
     if not name:
         raise QuoteInputError.single("legal_name", "give the client's legal name")
@@ -99,6 +124,11 @@ def rename_client(session: Session, client_id: int, legal_name: str, actor: User
     if client is None:
         raise NotFound(f"no client with id {client_id}", code="not_found", what="client",
                        ref=str(client_id))
+    if not may_rename_client(session, actor, client_id):
+        raise PermissionDenied(
+            f"{actor.email} quotes nothing for {client.legal_name}: only finance, admin or "
+            f"someone who quotes this client can rename it", code="not_client_editor",
+            client_id=client_id)
     if client.legal_name == name:
         return client
     previous = client.legal_name

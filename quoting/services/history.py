@@ -14,19 +14,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from bisect import bisect_right
-from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
     Select,
-    extract,
     func,
     literal,
     literal_column,
@@ -41,7 +38,6 @@ from quoting.errors import QuoteInputError
 from quoting.money import minor_units
 from quoting.store.models import (
     Client,
-    ExchangeRate,
     Quote,
     QuoteRevision,
     QuoteStatus,
@@ -123,7 +119,7 @@ def _rows(dialect: str) -> Select[Any]:
         amounts = [once.c.document[path].as_string() for path in SECTION_AMOUNTS]
     else:
         amounts = [priced[path].as_string() for path in SECTION_AMOUNTS]
-    statement = _base([
+    statement = base_select([
         Quote.id, Quote.number, Quote.market, Quote.status, Quote.current_revision,
         Quote.quote_date, Quote.valid_until, Quote.created_at, Quote.updated_at,
         Quote.client_name, Client.tax_id, Client.country, User.email, User.name,
@@ -138,7 +134,7 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _base(columns: list[Any], *, client: bool = True, owner: bool = True) -> Select[Any]:
+def base_select(columns: list[Any], *, client: bool = True, owner: bool = True) -> Select[Any]:
     statement = (
         select(*columns)
         .select_from(Quote)
@@ -383,237 +379,6 @@ def csv_values(item: dict[str, Any]) -> list[Any]:
     ]
 
 
-# ---------------------------------------------------------------- summary
-
-
-@dataclass(slots=True)
-class _Bucket:
-    count: int = 0
-    program: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
-    licenses: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
-
-    def add(self, count: int, program_currency: str, program: Decimal,
-            license_currency: str, licenses: Decimal) -> None:
-        self.count += count
-        self.program[program_currency] += program
-        self.licenses[license_currency] += licenses
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "count": self.count,
-            "program_totals": _money_list(self.program),
-            "license_totals": _money_list(self.licenses),
-        }
-
-
-def _money_list(amounts: dict[str, Decimal]) -> list[dict[str, str]]:
-    return [{"currency": code, "amount": str(_rounded(amounts[code], code))}
-            for code in sorted(amounts)]
-
-
-def _rounded(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
-
-
-@dataclass(frozen=True, slots=True)
-class _Group:
-    market: str
-    status: str
-    month: str
-    program_currency: str
-    license_currency: str
-    count: int
-    program: Decimal
-    licenses: Decimal
-
-
-def _groups(session: Session, filters: QuoteQuery) -> list[_Group]:
-    year = extract("year", Quote.quote_date)
-    month = extract("month", Quote.quote_date)
-    # Clients and owners are joined only when a filter needs them.
-    columns = [
-        Quote.market, Quote.status, year, month, QuoteRevision.program_currency,
-        QuoteRevision.license_currency, func.count(Quote.id),
-        func.sum(QuoteRevision.program_total_minor), func.sum(QuoteRevision.license_total_minor),
-    ]
-    base = _base(columns, client=bool(filters.client_tax_id), owner=bool(filters.owner_email))
-    statement = apply_query(base, filters).group_by(
-        Quote.market, Quote.status, year, month, QuoteRevision.program_currency,
-        QuoteRevision.license_currency)
-    groups = []
-    for (market, status, y, m, program_currency, license_currency, count, program,
-         licenses) in session.execute(statement):
-        groups.append(_Group(market, status, f"{int(y):04d}-{int(m):02d}", program_currency,
-                             license_currency, int(count),
-                             from_minor(int(program), program_currency),
-                             from_minor(int(licenses), license_currency)))
-    return sorted(groups, key=lambda g: (g.month, g.market, g.status, g.program_currency,
-                                         g.license_currency))
-
-
-def summary(session: Session, filters: QuoteQuery, *, convert_to: str | None = None,
-            today: date | None = None) -> dict[str, Any]:
-    """Counts and totals (program and licenses apart, per currency) by market,
-    currency, status and month (of the quote date).
-
-    With `convert_to`, every amount of a month is converted with the stored rate in
-    force on that month's last day (today for the current month): a direct pair
-    (1 amount-currency = rate target) multiplies, the reverse pair divides. Nothing
-    is chained through a third currency or guessed: amounts with no such rate are
-    listed under `unconverted` and left out of the converted totals.
-    """
-    groups = _groups(session, filters)
-    dimensions: dict[str, dict[str, _Bucket]] = {
-        "by_market": defaultdict(_Bucket), "by_currency": defaultdict(_Bucket),
-        "by_status": defaultdict(_Bucket), "by_month": defaultdict(_Bucket),
-    }
-    overall = _Bucket()
-    for g in groups:
-        args = (g.count, g.program_currency, g.program, g.license_currency, g.licenses)
-        overall.add(*args)
-        dimensions["by_market"][g.market].add(*args)
-        dimensions["by_status"][g.status].add(*args)
-        dimensions["by_month"][g.month].add(*args)
-        # A quote counts once under its program currency; its license total is
-        # counted under the license currency.
-        dimensions["by_currency"][g.program_currency].add(
-            g.count, g.program_currency, g.program, g.license_currency, Decimal(0))
-        if g.license_currency != g.program_currency:
-            dimensions["by_currency"][g.license_currency].add(
-                0, g.program_currency, Decimal(0), g.license_currency, g.licenses)
-        else:
-            dimensions["by_currency"][g.program_currency].licenses[g.license_currency] += (
-                g.licenses)
-    result: dict[str, Any] = {
-        "count": overall.count,
-        "program_totals": _money_list(overall.program),
-        "license_totals": _money_list(overall.licenses),
-    }
-    for name, buckets in dimensions.items():
-        result[name] = [{"key": key, **_clean(buckets[key].to_dict())}
-                        for key in sorted(buckets)]
-    today = today or datetime.now(UTC).date()
-    result["converted"] = (_converted(session, groups, convert_to, today)
-                           if convert_to else None)
-    return result
-
-
-def _clean(bucket: dict[str, Any]) -> dict[str, Any]:
-    # By currency, a quote adds a zero to the section whose currency is another one.
-    for key in ("program_totals", "license_totals"):
-        bucket[key] = [m for m in bucket[key] if Decimal(m["amount"]) != 0]
-    return bucket
-
-
-def _month_end(month: str, today: date) -> date:
-    year, number = (int(part) for part in month.split("-"))
-    first_next = date(year + (number == 12), number % 12 + 1, 1)
-    return min(first_next - timedelta(days=1), today)
-
-
-@dataclass(frozen=True, slots=True)
-class _Rate:
-    factor: Decimal
-    pair: str
-    rate: str
-    source: str
-    rate_date: date
-    inverted: bool
-
-
-class _RateBook:
-    """Every stored rate between the report's currencies and the target, read once;
-    the rate in force on a day is the latest published on or before it."""
-
-    def __init__(self, session: Session, currencies: set[str], target: str) -> None:
-        self._by_pair: dict[tuple[str, str], list[ExchangeRate]] = defaultdict(list)
-        others = sorted(currencies - {target})
-        if not others:
-            return
-        for rate in session.scalars(select(ExchangeRate).where(
-                ((ExchangeRate.base_currency.in_(others))
-                 & (ExchangeRate.quote_currency == target))
-                | ((ExchangeRate.base_currency == target)
-                   & (ExchangeRate.quote_currency.in_(others))))
-                .order_by(ExchangeRate.rate_date)):
-            self._by_pair[(rate.base_currency, rate.quote_currency)].append(rate)
-
-    def _latest(self, base: str, quote_currency: str, on: date) -> ExchangeRate | None:
-        rates = self._by_pair.get((base, quote_currency), [])
-        index = bisect_right([r.rate_date for r in rates], on)
-        return rates[index - 1] if index else None
-
-    def find(self, source_currency: str, target: str, on: date) -> _Rate | None:
-        """A direct pair multiplies; the reverse pair divides; nothing else is tried."""
-        for base, quote_currency, inverted in ((source_currency, target, False),
-                                               (target, source_currency, True)):
-            found = self._latest(base, quote_currency, on)
-            if found is not None:
-                value = Decimal(found.rate)
-                factor = (Decimal(1) / value) if inverted else value
-                return _Rate(factor, found.pair, found.rate, found.source, found.rate_date,
-                             inverted)
-        return None
-
-
-def _converted(session: Session, groups: list[_Group], target: str, today: date
-               ) -> dict[str, Any]:
-    rates: dict[tuple[str, str], _Rate | None] = {}
-    book = _RateBook(session, {g.program_currency for g in groups}
-                     | {g.license_currency for g in groups}, target)
-    totals: dict[str, dict[str, Decimal]] = {
-        "by_market": defaultdict(Decimal), "by_status": defaultdict(Decimal),
-        "by_month": defaultdict(Decimal),
-    }
-    program_total = license_total = Decimal(0)
-    unconverted: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
-    for g in groups:
-        for section, currency, amount in (("program", g.program_currency, g.program),
-                                          ("licenses", g.license_currency, g.licenses)):
-            if amount == 0:
-                continue
-            if currency == target:
-                value = amount
-            else:
-                key = (currency, g.month)
-                if key not in rates:
-                    rates[key] = book.find(currency, target, _month_end(g.month, today))
-                rate = rates[key]
-                if rate is None:
-                    unconverted[(currency, g.month, section)] += amount
-                    continue
-                value = amount * rate.factor
-            if section == "program":
-                program_total += value
-            else:
-                license_total += value
-            totals["by_market"][g.market] += value
-            totals["by_status"][g.status] += value
-            totals["by_month"][g.month] += value
-    used = [
-        {"from_currency": currency, "month": month, "pair": rate.pair, "rate": rate.rate,
-         "inverted": rate.inverted, "source": rate.source,
-         "date": rate.rate_date.isoformat()}
-        for (currency, month), rate in sorted(rates.items()) if rate is not None
-    ]
-    return {
-        "currency": target,
-        "program_total": str(_rounded(program_total, target)),
-        "license_total": str(_rounded(license_total, target)),
-        "total": str(_rounded(program_total + license_total, target)),
-        **{name: [{"key": key, "amount": str(_rounded(values[key], target))}
-                  for key in sorted(values)] for name, values in totals.items()},
-        "rates_used": used,
-        "unconverted": [
-            {"currency": currency, "month": month, "section": section,
-             "amount": str(_rounded(amount, currency)),
-             "reason": f"no stored {currency}/{target} or {target}/{currency} rate on or "
-                       f"before {_month_end(month, today).isoformat()}"}
-            for (currency, month, section), amount in sorted(unconverted.items())
-        ],
-    }
-
-
 def utc_day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
@@ -623,8 +388,17 @@ def utc_day_end(day: date) -> datetime:
 
 
 __all__ = [
-    "CSV_COLUMNS", "HistoryPage", "QuoteQuery", "SortKey", "apply_query", "csv_values",
+    "CSV_COLUMNS",
+    "HistoryPage",
+    "QuoteQuery",
+    "SortKey",
+    "apply_query",
+    "base_select",
+    "csv_values",
     "decode_cursor",
-    "encode_cursor", "iter_history", "list_history", "summary", "utc_day_end",
+    "encode_cursor",
+    "iter_history",
+    "list_history",
+    "utc_day_end",
     "utc_day_start",
 ]

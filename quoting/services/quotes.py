@@ -48,6 +48,7 @@ from quoting.store.models import (
 S = QuoteStatus
 REVISABLE = frozenset({S.DRAFT, S.PENDING_APPROVAL, S.DISCOUNT_REJECTED, S.SENT})
 WITHDRAWABLE = REVISABLE
+DELETABLE = frozenset({S.DRAFT, S.PENDING_APPROVAL, S.DISCOUNT_REJECTED})
 RequestInput = str | bytes | dict[str, Any] | QuoteRequest
 
 
@@ -124,6 +125,8 @@ def duplicate_quote(session: Session, ref: str, author: User, today: date | None
     source = get_quote(session, ref)
     request = dict(current_revision(source).request)
     request.pop("date", None)
+    # The copy quotes the client as the record names it today (it may have been renamed).
+    request["client"] = {**request["client"], "name": source.client.legal_name}
     source_ref = source.ref
     duplicate = create_quote(session, request, author, today, now=now, rulebook=rulebook)
     record(session, author, "quote.duplicate", duplicate, 1, None, duplicate.status,
@@ -139,9 +142,7 @@ def delete_draft(session: Session, ref: str, actor: User, *, seen_revision: int 
     quote = lock_quote(session, ref)
     require_editor(actor, quote, "delete")
     require_seen(quote, seen_revision)
-    never_sent = quote.number is None and quote.status in (
-        S.DRAFT, S.PENDING_APPROVAL, S.DISCOUNT_REJECTED)
-    if not never_sent:
+    if not can_delete(quote):
         raise InvalidTransition(
             f"{quote.ref} is {quote.status}: only a draft that was never sent can be deleted; "
             f"withdraw it instead", code="not_a_draft", ref=quote.ref, status=quote.status)
@@ -165,6 +166,11 @@ def require_editor(user: User, quote: Quote, verb: str) -> None:
 
 def can_edit(user: User, quote: Quote) -> bool:
     return user.role in MANAGERS or quote.owner_id == user.id
+
+
+def can_delete(quote: Quote) -> bool:
+    """Only a draft that was never sent (it has no number) can be deleted."""
+    return quote.number is None and quote.status in DELETABLE
 
 
 def can_view(user: User, quote: Quote, *, own_quotes_only: bool) -> bool:
@@ -205,7 +211,11 @@ def quote_events(session: Session, ref: str) -> list[AuditEvent]:
 
 
 def quote_view(session: Session, quote: Quote) -> dict[str, Any]:
-    """The quote as JSON-ready data: header, every revision, approvals."""
+    """The quote as JSON-ready data: header, every revision, approvals, the client's
+    decision through a link ("acceptance": its evidence, or None) and the links made
+    for the client ("client_links")."""
+    from quoting.services.delivery import delivery_view  # it builds on this module
+
     approvals = session.scalars(
         select(ApprovalDecision).where(ApprovalDecision.quote_id == quote.id)
         .order_by(ApprovalDecision.id)
@@ -229,6 +239,7 @@ def quote_view(session: Session, quote: Quote) -> dict[str, Any]:
              "by": a.decided_by.email, "at": a.decided_at.isoformat()}
             for a in approvals
         ],
+        **delivery_view(session, quote),
     }
 
 

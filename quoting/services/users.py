@@ -80,7 +80,9 @@ def authenticate_user(session: Session, email: str, password: str) -> User | Non
     except (VerificationError, InvalidHashError):
         return None
     if _password_hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _password_hasher.hash(password)
+        rehashed = _password_hasher.hash(password)
+        begin_write(session)  # the user is read again under the write lock
+        user.password_hash = rehashed
     return user
 
 

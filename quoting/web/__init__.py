@@ -90,6 +90,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SALES_OWN_QUOTES_ONLY", bool, False,
             "`on`: a sales user sees and acts on their own quotes only (finance and admin "
             "see all)"),
+    # Where clients reach the site: client links are PUBLIC_URL/p/<token>.
+    Setting("PUBLIC_URL", str, "http://127.0.0.1:8000",
+            "the site's address as clients reach it, which client links start with"),
 )
 
 

@@ -25,7 +25,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from quoting.store.db import REPO_ROOT
-from quoting.web import auth, input_guard, quotes, tokens
+from quoting.web import auth, client_pages, input_guard, quotes, tokens
 from quoting.web.extensions import babel, csrf, login_manager
 from quoting.web.formatting import install_filters
 from quoting.web.text import _
@@ -85,6 +85,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(quotes.bp)
     app.register_blueprint(tokens.bp)
+    app.register_blueprint(client_pages.bp)  # the client's side: /p/<token>, no sign-in
 
 
 def ui_language() -> str:

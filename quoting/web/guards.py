@@ -23,7 +23,11 @@ from quoting.web.extensions import csrf
 from quoting.web.text import _
 
 # Endpoints reachable without signing in; tests/web/test_routes.py lists every route.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "static"})
+# The client's pages (quoting.web.client_pages) open with a private link instead.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "static",
+                              "client_pages.proposal", "client_pages.pdf",
+                              "client_pages.accept", "client_pages.decline",
+                              "client_pages.asset"})
 
 
 def guard(bp: Blueprint) -> Blueprint:

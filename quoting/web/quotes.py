@@ -36,7 +36,7 @@ from quoting.line_wording import license_name
 from quoting.rules import Market, NoRulesInForce, RulesVersion
 from quoting.service_pricing import price_request
 from quoting.services import NotFound, ServiceError
-from quoting.store.models import Quote, QuoteStatus
+from quoting.store.models import Quote
 from quoting.taxid import SCHEMES
 from quoting.web import db_session
 from quoting.web.auth import signed_in
@@ -169,6 +169,10 @@ def _load(ref: str) -> Quote:
     return quote
 
 
+STALE_PAGE = _l("This page did not say which revision it showed. Nothing was done: "
+                "reload the quote and try again.")
+
+
 def _seen_revision() -> int | None:
     """The revision the user was looking at when they acted (a hidden field)."""
     value = request.form.get("seen_revision", "")
@@ -202,6 +206,8 @@ def refusal_message(exc: ServiceError) -> str:
         "own_quote": lambda: _(
             "You own or last revised this quote: another finance or admin user must "
             "decide on its discount."),
+        "not_client_editor": lambda: _(
+            "Only finance, admin or someone who quotes this client can rename it."),
         "not_a_draft": lambda: _(
             "Only a draft that was never sent can be deleted; withdraw this quote instead."),
         "wrong_status": lambda: _(
@@ -315,6 +321,9 @@ def edit(number: str) -> BaseResponse | tuple[str, int] | str:
     if action != "save":
         _apply(form, action)
         return _render_form(form, quote=quote, seen_revision=seen)
+    if seen is None:  # not sent by the form: never save over a revision nobody saw
+        flash(str(STALE_PAGE), "error")
+        return _render_form(form, quote=quote), 409
     session = db_session()
     try:
         revised = services.revise_quote(session, quote.ref, form.to_request(), signed_in(),
@@ -414,12 +423,11 @@ def show(number: str) -> str:
         is_manager=user.role in services.MANAGERS,
         may_decide=services.may_decide(user, quote),
         editable=quote.status in services.REVISABLE,
-        deletable=quote.number is None and quote.status in DELETABLE,
+        deletable=services.can_delete(quote),
         locale=market_locale(quote.market),
     )
 
 
-DELETABLE = {QuoteStatus.DRAFT, QuoteStatus.PENDING_APPROVAL, QuoteStatus.DISCOUNT_REJECTED}
 ACTIONS = ("send", "accept", "decline", "withdraw", "duplicate", "approve", "reject", "delete")
 
 
@@ -431,6 +439,9 @@ def act(number: str, action: str) -> BaseResponse:
     session = db_session()
     user = signed_in()
     seen = _seen_revision()
+    if seen is None and action != "duplicate":  # never act on a revision nobody saw
+        flash(str(STALE_PAGE), "error")
+        return redirect(url_for("quotes.show", number=number))
     reason = request.form.get("reason", "").strip()[:2000]
     try:
         if action == "send":
@@ -463,9 +474,14 @@ def act(number: str, action: str) -> BaseResponse:
             done = services.reject_discount(session, number, user, reason, seen_revision=seen)
             message = _("Discount rejected on %(number)s.", number=done.ref)
         session.commit()
-    except QuoteInputError:
+    except QuoteInputError as exc:
         session.rollback()
-        flash(_("Write the reason for the decision."), "error")
+        if action in ("approve", "reject"):
+            flash(_("Write the reason for the decision."), "error")
+        else:  # e.g. a duplicate whose stored request no longer prices today
+            flash(_("That was refused: %(reason)s",
+                    reason="; ".join(f"{p.field}: {p.message}" for p in exc.problems)),
+                  "error")
         return redirect(url_for("quotes.show", number=number))
     except NotFound:
         session.rollback()
@@ -479,6 +495,29 @@ def act(number: str, action: str) -> BaseResponse:
         return redirect(url_for("quotes.show", number=number))
     flash(message, "success")
     return redirect(url_for("quotes.show", number=done.ref))
+
+
+@bp.route("/quotes/<number>/link", methods=["POST"])
+def client_link(number: str) -> BaseResponse:
+    """A private link for the client to open the sent revision and accept or decline it
+    online; its address is shown once, here (only its SHA-256 is kept)."""
+    quote = _load(number)
+    session = db_session()
+    try:
+        link, token = services.create_client_link(session, quote.ref, signed_in(),
+                                                  seen_revision=_seen_revision())
+        session.commit()
+    except ServiceError as exc:
+        session.rollback()
+        if exc.code == "not_sent":
+            flash(_("Only a sent quote can be opened by the client: send it first."), "error")
+        else:
+            flash(refusal_message(exc), "error")
+        return redirect(url_for("quotes.show", number=quote.ref))
+    url = services.client_link_url(str(current_app.config["PUBLIC_URL"]), token)
+    flash(_("Client link for revision %(revision)s, shown only this once: copy it now and "
+            "send it to the client. %(url)s", revision=link.revision, url=url), "success")
+    return redirect(url_for("quotes.show", number=quote.ref))
 
 
 @bp.route("/quotes/<number>/history")
@@ -595,12 +634,16 @@ def client(client_id: int) -> BaseResponse | tuple[str, int] | str:
         record = services.get_client(session, client_id)
     except NotFound:
         abort(404, description=_("There is no such client."))
+    user = signed_in()
+    if not services.can_view_client(session, user, client_id,
+                                    own_quotes_only=_own_quotes_only()):
+        abort(404, description=_("There is no such client."))
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
         name = request.form.get("legal_name", "")
         try:
-            services.rename_client(session, client_id, name, signed_in(),
+            services.rename_client(session, client_id, name, user,
                                    reason=request.form.get("reason", "")[:500])
             session.commit()
             flash(_("Client renamed. Quotes already made keep the name they were quoted with."),
@@ -610,10 +653,15 @@ def client(client_id: int) -> BaseResponse | tuple[str, int] | str:
             session.rollback()
             errors = {"legal_name": _("Give the client's legal name (at most 200 characters).")}
             status = 422
+        except ServiceError as exc:
+            session.rollback()
+            flash(refusal_message(exc), "error")
+            return redirect(url_for("quotes.client", client_id=client_id))
     page = services.search_quotes(
         session, services.QuoteQuery(market=record.country, client_tax_id=record.tax_id),
         per_page=100,
         owner_id=services.owner_restriction(signed_in(), own_quotes_only=_own_quotes_only()))
     return render_template("clients/show.html", client=record, quotes=page,
                            events=services.client_events(session, client_id),
+                           may_rename=services.may_rename_client(session, user, client_id),
                            errors=errors), status

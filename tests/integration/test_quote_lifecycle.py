@@ -405,3 +405,30 @@ def test_the_pdf_hash_of_a_revision_is_recorded_once_when_it_is_sent(
         services.record_pdf_sha256(session, quote.ref, 1, "cd" * 32)
     with pytest.raises(QuoteInputError, match="64 hexadecimal"):
         services.record_pdf_sha256(session, quote.ref, 1, "not a hash")
+
+
+def test_duplicating_after_the_client_was_renamed_quotes_the_name_on_record(
+        session: Session, sales: User) -> None:
+    original = services.create_quote(session, example("ar"), sales, QUOTE_DAY)
+    client = services.find_client(session, "AR", "20267565393")
+    services.rename_client(session, client.id, "Molinos del Plata S.A.U.", sales)
+
+    copy = services.duplicate_quote(session, original.ref, sales, QUOTE_DAY)
+
+    assert copy.client_name == "Molinos del Plata S.A.U."
+    assert services.get_quote(session, original.ref).client_name == "Molinos del Plata S.A."
+
+
+def test_only_finance_admin_or_someone_quoting_the_client_may_rename_it(
+        session: Session, sales: User, finance: User, make_user: Callable[..., User]) -> None:
+    services.create_quote(session, example("ar"), sales, QUOTE_DAY)
+    client = services.find_client(session, "AR", "20267565393")
+    stranger = make_user("sales")
+
+    with pytest.raises(PermissionDenied) as refused:
+        services.rename_client(session, client.id, "Otro nombre S.A.", stranger)
+    assert refused.value.code == "not_client_editor"
+    services.rename_client(session, client.id, "Molinos S.A.", finance)
+    services.rename_client(session, client.id, "Molinos del Plata S.A.", sales)
+    assert [e.detail["to"] for e in services.client_events(session, client.id)
+            if e.action == "client.rename"] == ["Molinos S.A.", "Molinos del Plata S.A."]

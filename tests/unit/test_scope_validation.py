@@ -121,3 +121,16 @@ def test_numeric_strings_are_accepted_for_counts():
 
 def test_delivery_may_be_given_as_a_plain_mode():
     assert parse_request(base_request(delivery="remote")).delivery.mode == "remote"
+
+
+@pytest.mark.parametrize("written", [0, 1764028800, "1764028800", "20261125", "2026-W48-3",
+                                     "25/11/2026", "2026-11-25T10:00:00"])
+def test_a_request_date_must_be_written_as_an_iso_date(written: object) -> None:
+    with pytest.raises(QuoteInputError) as refused:
+        parse_request({**base_request("MX"), "date": written})
+    assert refused.value.problems[0].field == "date"
+    assert "YYYY-MM-DD" in refused.value.problems[0].message
+
+
+def test_an_iso_request_date_is_taken_as_written() -> None:
+    assert str(parse_request({**base_request("MX"), "date": "2026-11-25"}).date) == "2026-11-25"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -16,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from quoting import services
 from quoting.store import migrate
@@ -122,6 +124,17 @@ def make_quote(engine: Engine) -> Callable[..., Quote]:
             return quote
 
     return make_quote
+
+
+def press(client: FlaskClient, ref: str, action: str, *, data: dict[str, Any] | None = None,
+          follow_redirects: bool = False) -> TestResponse:
+    """Press a button of the quote page as a browser would: with the revision the page
+    showed (its hidden `seen_revision`)."""
+    page = client.get(f"/quotes/{ref}").get_data(as_text=True)
+    shown = re.search(r'data-current-revision="(\d+)"', page)
+    fields = {"seen_revision": shown.group(1)} if shown else {}
+    return client.post(f"/quotes/{ref}/do/{action}", data={**fields, **(data or {})},
+                       follow_redirects=follow_redirects)
 
 
 def form_data(source: str = "MX", /, **changes: Any) -> dict[str, Any]:

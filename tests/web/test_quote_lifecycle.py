@@ -31,6 +31,7 @@ from tests.web.conftest import (
     app_config,
     example,
     form_data,
+    press,
     quick_pdf,
 )
 
@@ -77,7 +78,7 @@ def test_saving_the_form_stores_a_draft_and_opens_its_page(signed_in: FlaskClien
 def test_send_then_revise_makes_revision_two_and_shows_what_changed(
         signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine) -> None:
     quote = make_quote("MX")
-    sent = signed_in.post(f"/quotes/{quote.ref}/do/send", follow_redirects=True)
+    sent = press(signed_in, quote.ref, "send", follow_redirects=True)
     number = _stored(engine, quote.ref).number
     assert number is not None
     assert re.fullmatch(r"MX-\d{4}-0001", number)
@@ -104,13 +105,13 @@ def test_a_sent_quote_can_be_marked_accepted_or_declined(
         signed_in: FlaskClient, make_quote: Callable[..., Quote]) -> None:
     first, second = make_quote("CL"), make_quote("PE")
     for quote in (first, second):
-        signed_in.post(f"/quotes/{quote.ref}/do/send")
-    accepted = signed_in.post(f"/quotes/{first.ref}/do/accept", follow_redirects=True)
+        press(signed_in, quote.ref, "send")
+    accepted = press(signed_in, first.ref, "accept", follow_redirects=True)
     assert 'badge-accepted">Aceptada<' in accepted.get_data(as_text=True)
-    declined = signed_in.post(f"/quotes/{second.ref}/do/decline",
+    declined = press(signed_in, second.ref, "decline",
                               data={"reason": "precio"}, follow_redirects=True)
     assert 'badge-declined">Rechazada<' in declined.get_data(as_text=True)
-    again = signed_in.post(f"/quotes/{first.ref}/do/accept", follow_redirects=True)
+    again = press(signed_in, first.ref, "accept", follow_redirects=True)
     assert "no es posible" in _flash(again.get_data(as_text=True))
 
 
@@ -133,17 +134,17 @@ def test_a_discount_above_the_limit_waits_for_finance_who_approve_it_with_a_reas
     page = sales.get(f"/quotes/{number}").get_data(as_text=True)
     assert "Descuento por aprobar" in page
     assert "Aprobar descuento" not in page
-    refused = sales.post(f"/quotes/{number}/do/send", follow_redirects=True)
+    refused = press(sales, number, "send", follow_redirects=True)
     assert "finanzas o administración deben aprobarlo" in _flash(refused.get_data(as_text=True))
-    sneaky = sales.post(f"/quotes/{number}/do/approve", data={"reason": "yo"},
+    sneaky = press(sales, number, "approve", data={"reason": "yo"},
                         follow_redirects=True)
     assert "Solo usuarios de finanzas" in _flash(sneaky.get_data(as_text=True))
     client.post("/logout")
     finance = sign_in(FINANCE)
     assert "Aprobar descuento" in finance.get(f"/quotes/{number}").get_data(as_text=True)
-    no_reason = finance.post(f"/quotes/{number}/do/approve", follow_redirects=True)
+    no_reason = press(finance, number, "approve", follow_redirects=True)
     assert "Escribe el motivo" in _flash(no_reason.get_data(as_text=True))
-    approved = finance.post(f"/quotes/{number}/do/approve",
+    approved = press(finance, number, "approve",
                             data={"reason": "cliente estratégico"}, follow_redirects=True)
     html = approved.get_data(as_text=True)
     assert "Descuento aprobado" in html
@@ -159,9 +160,9 @@ def test_another_salesperson_sees_a_quote_but_cannot_change_it(
     assert "Editar borrador" not in page
     assert "Eliminar borrador" not in page
     assert other.get(f"/quotes/{quote.ref}/edit").status_code == 302
-    refused = other.post(f"/quotes/{quote.ref}/do/send", follow_redirects=True)
+    refused = press(other, quote.ref, "send", follow_redirects=True)
     assert "Solo el responsable" in _flash(refused.get_data(as_text=True))
-    not_deleted = other.post(f"/quotes/{quote.ref}/do/delete", follow_redirects=True)
+    not_deleted = press(other, quote.ref, "delete", follow_redirects=True)
     assert "Solo el responsable" in _flash(not_deleted.get_data(as_text=True))
 
 
@@ -201,7 +202,7 @@ def test_the_pdf_downloads_as_an_attachment_with_the_quote_in_its_text(
     assert inline.headers["Content-Disposition"].startswith("inline;")
     assert signed_in.get(f"/quotes/{quote.ref}/pdf?revision=7").status_code == 404
 
-    signed_in.post(f"/quotes/{quote.ref}/do/send")
+    press(signed_in, quote.ref, "send")
     number = _stored(engine, quote.ref).number
     sent = signed_in.get(f"/quotes/{number}/pdf?download=1")
     assert sent.headers["Content-Disposition"] == f'attachment; filename="{number}-r1.pdf"'
@@ -213,9 +214,9 @@ def test_the_pdf_downloads_as_an_attachment_with_the_quote_in_its_text(
 def test_a_sent_revision_keeps_the_same_pdf_after_acceptance_and_its_fingerprint_is_recorded(
         signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine) -> None:
     quote = make_quote("CL")
-    signed_in.post(f"/quotes/{quote.ref}/do/send")
+    press(signed_in, quote.ref, "send")
     as_sent = signed_in.get(f"/quotes/{quote.ref}/pdf").data
-    signed_in.post(f"/quotes/{quote.ref}/do/accept")
+    press(signed_in, quote.ref, "accept")
     after_acceptance = signed_in.get(f"/quotes/{quote.ref}/pdf").data
     assert after_acceptance == as_sent
     with Session(engine) as session:
@@ -227,7 +228,7 @@ def test_sending_from_the_desk_stores_the_pdf_in_the_same_step(
         signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine) -> None:
     quote = make_quote("PE")
     page = signed_in.get(f"/quotes/{quote.ref}").get_data(as_text=True)
-    sent = signed_in.post(f"/quotes/{quote.ref}/do/send",
+    sent = press(signed_in, quote.ref, "send",
                           data={"seen_revision": _seen_revision(page)}, follow_redirects=True)
     with Session(engine) as session:
         stored = services.get_quote(session, quote.ref)
@@ -255,7 +256,7 @@ def test_a_send_whose_pdf_cannot_be_rendered_sends_nothing_and_can_be_sent_again
 
     monkeypatch.setattr("quoting.services.lifecycle.render_snapshot", broken)
     quote = make_quote("ES")
-    page = signed_in.post(f"/quotes/{quote.ref}/do/send", follow_redirects=True)
+    page = press(signed_in, quote.ref, "send", follow_redirects=True)
     assert page.status_code == 200
     stored = _stored(engine, quote.ref)
     # It kept the number it was given, but it is not sent: no sent revision without its PDF.
@@ -271,7 +272,7 @@ def test_a_send_whose_pdf_cannot_be_rendered_sends_nothing_and_can_be_sent_again
         assert services.archived_pdf(session, quote.ref, 1) is None
 
     monkeypatch.setattr("quoting.services.lifecycle.render_snapshot", quick_pdf)
-    again = signed_in.post(f"/quotes/{quote.ref}/do/send", follow_redirects=True)
+    again = press(signed_in, quote.ref, "send", follow_redirects=True)
     assert 'class="badge badge-sent">Enviada<' in again.get_data(as_text=True)
     assert _stored(engine, quote.ref).number == stored.number
 
@@ -282,7 +283,7 @@ def test_the_desk_shows_a_sent_revision_as_kept_even_after_the_template_changes(
     from quoting import documents
 
     quote = make_quote("AR")
-    signed_in.post(f"/quotes/{quote.ref}/do/send")
+    press(signed_in, quote.ref, "send")
     as_sent = signed_in.get(f"/quotes/{quote.ref}/pdf").data
     monkeypatch.setattr(documents, "cached_proposal",
                         lambda *_args, **_kwargs: b"%PDF-1.7 a later template")
@@ -337,7 +338,7 @@ def test_an_action_from_a_page_opened_before_the_last_revision_is_refused(
         services.revise_quote(session, quote.ref, {**example("CO"), "cases": 3},
                               services.get_user(session, SALES))
         session.commit()
-    refused = signed_in.post(f"/quotes/{quote.ref}/do/send", data={"seen_revision": seen},
+    refused = press(signed_in, quote.ref, "send", data={"seen_revision": seen},
                              follow_redirects=True)
     assert "cambió desde que la abriste" in _flash(refused.get_data(as_text=True))
     assert _stored(engine, quote.ref).status == "draft"
@@ -359,7 +360,7 @@ def test_a_finance_user_cannot_approve_the_discount_of_their_own_quote_but_anoth
     assert "Aprobar descuento" not in page
     assert ("Eres responsable de esta cotización o hiciste su última revisión: otro usuario "
             "de finanzas o administración debe decidir sobre su descuento.") in page
-    refused = own.post(f"/quotes/{ref}/do/approve",
+    refused = press(own, ref, "approve",
                        data={"reason": "me lo apruebo", "seen_revision": "1"},
                        follow_redirects=True)
     assert "otro usuario de finanzas o administración debe decidir" in _flash(
@@ -370,7 +371,7 @@ def test_a_finance_user_cannot_approve_the_discount_of_their_own_quote_but_anoth
     other = sign_in("flor@example.com")
     page = other.get(f"/quotes/{ref}").get_data(as_text=True)
     assert "Aprobar descuento" in page
-    approved = other.post(f"/quotes/{ref}/do/approve",
+    approved = press(other, ref, "approve",
                           data={"reason": "cliente estratégico", "seen_revision": "1"},
                           follow_redirects=True)
     assert "Descuento aprobado" in _flash(approved.get_data(as_text=True))
@@ -388,7 +389,7 @@ def test_a_finance_user_who_last_revised_a_quote_cannot_decide_on_its_discount(
     page = finance.get(f"/quotes/{quote.ref}").get_data(as_text=True)
     assert "Aprobar descuento" not in page
     assert "otro usuario de finanzas o administración debe decidir" in page
-    refused = finance.post(f"/quotes/{quote.ref}/do/reject",
+    refused = press(finance, quote.ref, "reject",
                            data={"reason": "no", "seen_revision": "2"}, follow_redirects=True)
     assert "hiciste su última revisión" in _flash(refused.get_data(as_text=True))
     assert _stored(engine, quote.ref).status == "pending_approval"
@@ -404,7 +405,7 @@ def test_a_draft_never_sent_can_be_deleted_from_its_page_and_leaves_the_list(
     assert f'action="/quotes/{quote.ref}/do/delete"' in page
     assert "Eliminar borrador" in page
     assert "Retirar" not in page  # a draft never sent is deleted, not withdrawn
-    deleted = signed_in.post(f"/quotes/{quote.ref}/do/delete",
+    deleted = press(signed_in, quote.ref, "delete",
                              data={"seen_revision": _seen_revision(page)},
                              follow_redirects=True)
     html = deleted.get_data(as_text=True)
@@ -425,7 +426,7 @@ def test_a_sent_quote_offers_no_delete_even_once_revised_back_to_a_draft(
     page = signed_in.get(f"/quotes/{quote.ref}").get_data(as_text=True)
     assert "Eliminar borrador" not in page
     assert "Retirar" in page
-    refused = signed_in.post(f"/quotes/{quote.ref}/do/delete", follow_redirects=True)
+    refused = press(signed_in, quote.ref, "delete", follow_redirects=True)
     assert _flash(refused.get_data(as_text=True)) == (
         "Solo se puede eliminar un borrador que nunca se envió; retira esta cotización en "
         "su lugar.")
@@ -492,3 +493,29 @@ def test_a_known_tax_id_under_another_name_is_refused_on_the_form_naming_the_cli
         assert services.count_quotes(session) == 1
         record = services.find_client(session, "MX", example("MX")["client"]["tax_id"])
         assert record.legal_name == MX_CLIENT  # renamed by nobody
+
+
+def test_a_client_page_is_hidden_from_a_salesperson_who_does_not_quote_it_when_restricted(
+        engine: Engine, make_quote: Callable[..., Quote]) -> None:
+    theirs = make_quote("MX", OTHER_SALES)
+    restricted = create_app(app_config(engine, SALES_OWN_QUOTES_ONLY=True)).test_client()
+    restricted.post("/login", data={"email": SALES, "password": PASSWORD})
+    assert restricted.get(f"/clients/{theirs.client_id}").status_code == 404
+
+    open_desk = create_app(app_config(engine)).test_client()
+    open_desk.post("/login", data={"email": SALES, "password": PASSWORD})
+    page = open_desk.get(f"/clients/{theirs.client_id}").get_data(as_text=True)
+    assert "Renombrar cliente" not in page  # seen, but renamed only by who quotes it
+    refused = open_desk.post(f"/clients/{theirs.client_id}",
+                             data={"legal_name": "Otro S.A."}, follow_redirects=True)
+    assert "Solo finanzas, administración o quien cotiza" in refused.get_data(as_text=True)
+
+
+def test_a_button_pressed_without_the_revision_it_showed_does_nothing(
+        signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine) -> None:
+    quote = make_quote("MX")
+
+    refused = signed_in.post(f"/quotes/{quote.ref}/do/send", follow_redirects=True)
+
+    assert "no indicaba qué revisión mostraba" in refused.get_data(as_text=True)
+    assert _stored(engine, quote.ref).status == "draft"

@@ -53,7 +53,8 @@ def build_blueprint() -> Blueprint:
 
     @bp.errorhandler(ServiceError)
     def _refused(exc: ServiceError) -> Response:
-        return error_response(ApiError(409, "conflict", str(exc)))
+        # The refusal's own code (stale_revision, not_sent...), as the desk maps it.
+        return error_response(ApiError(409, exc.code, str(exc)))
 
     @bp.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
@@ -109,6 +110,8 @@ def _json_errors_only(response: Response) -> Response:
 
 
 def register(app: Flask) -> None:
+    # These two hooks are the app's, not the blueprint's: an unknown /api/ URL matches
+    # no route of the blueprint, and must still answer JSON (and refuse a huge body).
     # API_RATE_LIMIT and API_RATE_WINDOW_SECONDS (requests per token, counted in
     # RATELIMIT_STORAGE_URI) come from the environment through quoting.web.SETTINGS.
     app.extensions["quoting.api_openapi"] = build_document()

@@ -100,7 +100,7 @@ def _archived_pdf(snapshot: dict[str, Any]) -> bytes:
 
 def summary() -> Response:
     params: SummaryParams = parse_query(SummaryParams, request.args)
-    return jsonify(services.history.summary(db_session(), params.to_filter(),
+    return jsonify(services.reports.summary(db_session(), params.to_filter(),
                                          convert_to=params.convert_to))
 
 

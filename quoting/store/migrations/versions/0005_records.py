@@ -47,10 +47,9 @@ def _rebuild_on_sqlite(bind: sa.Connection) -> Literal["always", "auto"]:
 
 def upgrade() -> None:
     bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        # The quotes table is rebuilt (SQLite cannot change a column's nullability);
-        # its children keep pointing at "quotes", checked when the transaction ends.
-        op.execute("PRAGMA defer_foreign_keys = ON")
+    # SQLite rebuilds the quotes table (it cannot change a column's nullability in
+    # place); quoting.store.migrate runs this with foreign keys off and checks every
+    # reference before committing.
     with op.batch_alter_table("quotes", recreate=_rebuild_on_sqlite(bind)) as batch:
         batch.alter_column("number", existing_type=sa.String(20), nullable=True)
         batch.alter_column("year", existing_type=sa.Integer(), nullable=True)
@@ -112,8 +111,6 @@ def downgrade() -> None:
         op.drop_column("audit_events", "client_id")
     with op.batch_alter_table("clients") as batch:
         batch.drop_column("name_folded")
-    if bind.dialect.name == "sqlite":
-        op.execute("PRAGMA defer_foreign_keys = ON")
     with op.batch_alter_table("quotes", recreate=_rebuild_on_sqlite(bind)) as batch:
         batch.drop_column("client_name_folded")
         batch.drop_column("client_name")
