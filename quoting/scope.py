@@ -79,13 +79,16 @@ def _percent(value: object) -> Decimal:
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _iso_date(value: object) -> object:
     """A date as YYYY-MM-DD text (or a date already parsed), never a number of seconds
     or days: 0 must not become 1970-01-01."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
-        return value.strip()
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
     raise PydanticCustomError("iso_date", "a date written as YYYY-MM-DD, e.g. 2026-11-25")
 
 

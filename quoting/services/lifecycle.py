@@ -85,11 +85,16 @@ def _check_sendable(quote: Quote, actor: User, seen_revision: int | None,
             f"{quote.ref}'s discount was rejected: revise it before sending",
             code="discount_rejected", ref=quote.ref)
     require_status(quote, "send", {S.DRAFT})
+    require_valid(quote, today, f"{quote.ref} was valid until {quote.valid_until}: revise it "
+                  f"with a current date before sending")
+
+
+def require_valid(quote: Quote, today: date | None, message: str) -> None:
+    """Refuse a step on a quote whose validity ended before today (the market's today
+    unless given)."""
     if quote.valid_until < (today or market_today(quote.market)):
-        raise InvalidTransition(
-            f"{quote.ref} was valid until {quote.valid_until}: revise it with a current "
-            f"date before sending", code="validity_ended", ref=quote.ref,
-            valid_until=quote.valid_until.isoformat())
+        raise InvalidTransition(message, code="validity_ended", ref=quote.ref,
+                                valid_until=quote.valid_until.isoformat())
 
 
 def _give_number(session: Session, quote: Quote, day: date, actor: User,
@@ -127,11 +132,8 @@ def accept_quote(session: Session, ref: str, actor: User, today: date | None = N
     require_editor(actor, quote, "accept")
     require_seen(quote, seen_revision)
     require_status(quote, "accept", {S.SENT})
-    if quote.valid_until < (today or market_today(quote.market)):
-        raise InvalidTransition(
-            f"{quote.ref} expired on {quote.valid_until}: it can no longer be accepted; "
-            f"revise and send it again", code="validity_ended", ref=quote.ref,
-            valid_until=quote.valid_until.isoformat())
+    require_valid(quote, today, f"{quote.ref} expired on {quote.valid_until}: it can no "
+                  f"longer be accepted; revise and send it again")
     return move(session, quote, S.ACCEPTED, actor, "quote.accept", now_or(now))
 
 

@@ -372,7 +372,8 @@ def _refuse_revision_rewrite(mapper: Mapper[QuoteRevision], _connection: Connect
         )
 
 
-# API tokens, client links and client decisions live in their own modules; imported
+# API tokens, client links, client decisions and the outbox live in their own modules; imported
 # here so they join Base.metadata.
 from quoting.store.client_links import ClientDecision, ClientLink  # noqa: E402, F401
+from quoting.store.outbox import OutboxMessage  # noqa: E402, F401
 from quoting.store.tokens import ApiToken  # noqa: E402, F401

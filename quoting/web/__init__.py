@@ -93,6 +93,15 @@ SETTINGS: tuple[Setting, ...] = (
     # Where clients reach the site: client links are PUBLIC_URL/p/<token>.
     Setting("PUBLIC_URL", str, "http://127.0.0.1:8000",
             "the site's address as clients reach it, which client links start with"),
+    # Email to clients (quoting.services.outbox): SMTP at MAIL_URL, else .eml files.
+    Setting("MAIL_URL", str, None,
+            "the SMTP server proposals are emailed through (smtp://host:port, "
+            "smtps://user:password@host:port, smtp://…?starttls=1); unset: .eml files"),
+    Setting("MAIL_FROM", str, "Proposals <proposals@localhost>",
+            "the From address of the emails to clients"),
+    Setting("OUTBOX_DIR", str, None,
+            "where emails are written as .eml files when MAIL_URL is unset; unset: "
+            "instance/outbox/"),
 )
 
 
@@ -154,6 +163,17 @@ def _register_blueprints(app: Flask) -> None:
     from quoting.web import api  # the finance JSON API, /api/v1/ (bearer tokens)
 
     api.register(app)
+
+
+def outbox_mailer(config: Mapping[str, Any], instance: Path = INSTANCE) -> Any:
+    """The mailer the settings name: SMTP at MAIL_URL, else .eml files in OUTBOX_DIR
+    (default instance/outbox/)."""
+    from quoting.services import mailer_for
+
+    directory = Path(config.get("OUTBOX_DIR") or instance / "outbox")
+    return mailer_for(config.get("MAIL_URL"), str(config.get("MAIL_FROM")
+                                                  or "Proposals <proposals@localhost>"),
+                      directory)
 
 
 def db_session() -> Session:

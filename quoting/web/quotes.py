@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -38,7 +39,7 @@ from quoting.service_pricing import price_request
 from quoting.services import NotFound, ServiceError
 from quoting.store.models import Quote
 from quoting.taxid import SCHEMES
-from quoting.web import db_session
+from quoting.web import db_session, outbox_mailer
 from quoting.web.auth import signed_in
 from quoting.web.formatting import STATUS_LABELS, breakdown, market_locale, web_words
 from quoting.web.forms import (
@@ -419,6 +420,8 @@ def show(number: str) -> str:
         "quotes/show.html", quote=quote, view=view, current=current,
         breakdown=breakdown(current["priced"], rules, _tax_labels(rules)),
         events=services.quote_events(session, quote.ref),
+        messages=services.outbox_view(session, quote),
+        may_send_to_client=_may_send_to_client(quote),
         can_edit=services.can_edit(user, quote),
         is_manager=user.role in services.MANAGERS,
         may_decide=services.may_decide(user, quote),
@@ -518,6 +521,88 @@ def client_link(number: str) -> BaseResponse:
     flash(_("Client link for revision %(revision)s, shown only this once: copy it now and "
             "send it to the client. %(url)s", revision=link.revision, url=url), "success")
     return redirect(url_for("quotes.show", number=quote.ref))
+
+
+def _may_send_to_client(quote: Quote) -> bool:
+    """A draft that may be sent, or a sent quote: what the Send to client page is for."""
+    return services.can_edit(signed_in(), quote) and quote.status in ("draft", "sent")
+
+
+def _contact_emails(quote: Quote) -> str:
+    """The client's contacts' addresses (the quote's own contact first), comma-separated."""
+    emails: list[str] = []
+    quoted = (services.current_revision(quote).request.get("client") or {}).get("email")
+    for email in [quoted, *(c.email for c in quote.client.contacts)]:
+        if email and email.strip() and email.strip().lower() not in (e.lower() for e in emails):
+            emails.append(email.strip())
+    return ", ".join(emails[:10])
+
+
+@bp.route("/quotes/<number>/send", methods=["GET", "POST"])
+def send_to_client(number: str) -> BaseResponse | tuple[str, int] | str:
+    """Email the proposal to the client: its PDF as kept when sent and a private link,
+    queued in the outbox and delivered right after (or by `quoting worker`)."""
+    quote = _load(number)
+    if not _may_send_to_client(quote):
+        flash(_("Only a draft that may be sent, or a sent quote, can be emailed to the "
+                "client, by its owner, finance or admin."), "error")
+        return redirect(url_for("quotes.show", number=quote.ref))
+    language = services.current_revision(quote).language
+    if request.method == "GET":
+        subject, body = services.default_message(quote, services.LINK_PLACEHOLDER, language)
+        return render_template("quotes/send.html", quote=quote, errors={},
+                               recipients=_contact_emails(quote), subject=subject, body=body,
+                               seen_revision=quote.current_revision)
+    form = request.form
+    recipients = form.get("recipients", "")[:3000]
+    subject, body = form.get("subject", "")[:300], form.get("body", "")[:20_000]
+    seen = _seen_revision()
+
+    def again(errors: dict[str, str], status: int) -> tuple[str, int]:
+        return render_template("quotes/send.html", quote=quote, errors=errors,
+                               recipients=recipients, subject=subject, body=body,
+                               seen_revision=seen), status
+
+    if seen is None:
+        flash(str(STALE_PAGE), "error")
+        return again({}, 409)
+    session = db_session()
+    try:
+        message = services.send_to_client(
+            session, quote.ref, signed_in(), recipients=recipients, subject=subject,
+            body=body, seen_revision=seen, public_url=str(current_app.config["PUBLIC_URL"]))
+        ref, addresses = message.quote.ref, list(message.recipients)
+        session.commit()
+    except QuoteInputError as exc:
+        session.rollback()
+        bad = next((p.message for p in exc.problems if p.field == "recipients"), "")
+        return again({"recipients": _("Give 1 to 10 email addresses, separated by commas "
+                                      "(%(problem)s).", problem=bad)}, 422)
+    except NotFound:
+        session.rollback()
+        abort(404, description=_("There is no quote %(number)s.", number=number))
+    except ServiceError as exc:
+        session.rollback()
+        if exc.__cause__ is not None:
+            current_app.logger.error("send to client %s: %s", number, exc.message,
+                                     exc_info=exc.__cause__)
+        flash(refusal_message(exc), "error")
+        return redirect(url_for("quotes.show", number=quote.ref))
+    _deliver_now()
+    flash(_("%(number)s is on its way to %(recipients)s, with its PDF and a private link.",
+            number=ref, recipients=", ".join(addresses)), "success")
+    return redirect(url_for("quotes.show", number=ref))
+
+
+def _deliver_now() -> None:
+    """Without a queue, deliver in this process right after the commit: a failure
+    leaves the message queued for `quoting worker` (or the next send)."""
+    try:
+        services.deliver_due(current_app.extensions["quoting.sessions"],
+                             mailer=outbox_mailer(current_app.config,
+                                                  Path(current_app.instance_path)))
+    except Exception:  # the message is kept; the worker will try again
+        current_app.logger.exception("delivering the outbox")
 
 
 @bp.route("/quotes/<number>/history")

@@ -19,7 +19,8 @@ NAMED_IN_THE_README = [
     "RATELIMIT_STORAGE_URI", "RATELIMIT_KEY_PREFIX", "API_RATE_LIMIT",
     "API_RATE_WINDOW_SECONDS", "LOGIN_FAILURES_PER_EMAIL", "LOGIN_FAILURES_PER_ADDRESS",
     "LOGIN_FAILURE_WINDOW_SECONDS", "MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE",
-    "MAX_FORM_PARTS", "SALES_OWN_QUOTES_ONLY", "PUBLIC_URL",
+    "MAX_FORM_PARTS", "SALES_OWN_QUOTES_ONLY", "PUBLIC_URL", "MAIL_URL", "MAIL_FROM",
+    "OUTBOX_DIR",
 ]
 FROM_THE_ENVIRONMENT = [
     ("QUOTING_ENV", "production", "production"),
@@ -38,6 +39,10 @@ FROM_THE_ENVIRONMENT = [
     ("MAX_FORM_PARTS", "300", 300),
     ("SALES_OWN_QUOTES_ONLY", "on", True),
     ("PUBLIC_URL", "https://quotes.example.com", "https://quotes.example.com"),
+    ("MAIL_URL", "smtp://mail.example.com:587?starttls=1",
+     "smtp://mail.example.com:587?starttls=1"),
+    ("MAIL_FROM", "Acme <quotes@acme.example>", "Acme <quotes@acme.example>"),
+    ("OUTBOX_DIR", "/tmp/acme-outbox", "/tmp/acme-outbox"),
 ]
 
 
