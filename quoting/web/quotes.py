@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import re
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -39,7 +38,7 @@ from quoting.service_pricing import price_request
 from quoting.services import NotFound, ServiceError
 from quoting.store.models import Quote
 from quoting.taxid import SCHEMES
-from quoting.web import db_session, outbox_mailer
+from quoting.web import db_session
 from quoting.web.auth import signed_in
 from quoting.web.formatting import STATUS_LABELS, breakdown, market_locale, web_words
 from quoting.web.forms import (
@@ -50,6 +49,7 @@ from quoting.web.forms import (
     field_errors,
 )
 from quoting.web.guards import guard
+from quoting.web.refusals import refusal_message
 from quoting.web.text import _
 
 bp = guard(Blueprint("quotes", __name__))
@@ -155,17 +155,22 @@ def _input_errors(exc: QuoteInputError, form: QuoteForm) -> dict[str, str]:
     return errors
 
 
-def _own_quotes_only() -> bool:
+def sharing_allowed(quote: Quote) -> bool:
+    """A draft that may be sent, or a sent quote: what the Send to client page is for."""
+    return services.can_edit(signed_in(), quote) and quote.status in ("draft", "sent")
+
+
+def own_quotes_only() -> bool:
     return bool(current_app.config.get("SALES_OWN_QUOTES_ONLY"))
 
 
-def _load(ref: str) -> Quote:
+def load_quote(ref: str) -> Quote:
     """The quote named in the URL, if this user may see it (else 404, revealing nothing)."""
     try:
         quote = services.get_quote(db_session(), ref)
     except NotFound:
         abort(404, description=_("There is no quote %(number)s.", number=ref))
-    if not services.can_view(signed_in(), quote, own_quotes_only=_own_quotes_only()):
+    if not services.can_view(signed_in(), quote, own_quotes_only=own_quotes_only()):
         abort(404, description=_("There is no quote %(number)s.", number=ref))
     return quote
 
@@ -174,52 +179,17 @@ STALE_PAGE = _l("This page did not say which revision it showed. Nothing was don
                 "reload the quote and try again.")
 
 
-def _seen_revision() -> int | None:
+def seen_revision() -> int | None:
     """The revision the user was looking at when they acted (a hidden field)."""
     value = request.form.get("seen_revision", "")
-    return _small_number(value)
+    return small_number(value)
 
 
-def _small_number(value: str) -> int | None:
+def small_number(value: str) -> int | None:
     """A positive whole number typed in ASCII digits ("²" or "٣" are not), else None."""
     if value.isascii() and value.isdigit() and len(value) < 6:
         return int(value) or None
     return None
-
-
-def refusal_message(exc: ServiceError) -> str:
-    """A service refusal in the user's language, chosen by its code."""
-    params = exc.params
-    messages = {
-        "stale_revision": lambda: _(
-            "This quote changed since you opened it (it is now at revision %(current)s). "
-            "Nothing was saved: reload it and try again.", current=params.get("current")),
-        "needs_approval": lambda: _(
-            "The discount is above the market's limit: a finance or admin user must "
-            "approve it before the quote can be sent."),
-        "discount_rejected": lambda: _(
-            "The discount was rejected: revise the quote before sending it."),
-        "validity_ended": lambda: _(
-            "The quote's validity has ended: revise it so it is dated today, then send "
-            "it again."),
-        "not_editor": lambda: _("Only the quote's owner, finance or admin can do this."),
-        "not_approver": lambda: _("Only finance or admin users can decide on a discount."),
-        "own_quote": lambda: _(
-            "You own or last revised this quote: another finance or admin user must "
-            "decide on its discount."),
-        "not_client_editor": lambda: _(
-            "Only finance, admin or someone who quotes this client can rename it."),
-        "not_a_draft": lambda: _(
-            "Only a draft that was never sent can be deleted; withdraw this quote instead."),
-        "wrong_status": lambda: _(
-            "That step is not possible while the quote is in this status."),
-        "not_found": lambda: _("There is no quote %(number)s.", number=params.get("ref", "")),
-        "pdf_not_rendered": lambda: _(
-            "The proposal PDF could not be made, so %(number)s was not sent (it keeps its "
-            "number). Try sending it again in a minute.", number=params.get("ref", "")),
-    }
-    chosen = messages.get(exc.code)
-    return str(chosen()) if chosen else _("That was refused: %(reason)s", reason=exc.message)
 
 
 # ---------------------------------------------------------------- list
@@ -254,10 +224,10 @@ def index() -> str:
     if sort not in SORTS:
         sort = "-date"
     page_arg = args.get("page", "1")
-    page_number = _small_number(page_arg) or 1
+    page_number = small_number(page_arg) or 1
     query = args.get("q", "")[:100]
     session = db_session()
-    owner_id = services.owner_restriction(signed_in(), own_quotes_only=_own_quotes_only())
+    owner_id = services.owner_restriction(signed_in(), own_quotes_only=own_quotes_only())
     try:
         page = services.search_quotes(session, filters, query, sort=sort, page=page_number,
                                       per_page=PER_PAGE, owner_id=owner_id)
@@ -305,7 +275,7 @@ def new() -> BaseResponse | tuple[str, int] | str:
 
 @bp.route("/quotes/<number>/edit", methods=["GET", "POST"])
 def edit(number: str) -> BaseResponse | tuple[str, int] | str:
-    quote = _load(number)
+    quote = load_quote(number)
     if not services.can_edit(signed_in(), quote):
         flash(_("Only the quote's owner, finance or admin can do this."), "error")
         return redirect(url_for("quotes.show", number=quote.ref))
@@ -317,7 +287,7 @@ def edit(number: str) -> BaseResponse | tuple[str, int] | str:
         return _render_form(QuoteForm.from_request(current.request), quote=quote)
     form = QuoteForm.from_form(request.form)
     form.market = quote.market
-    seen = _seen_revision()
+    seen = seen_revision()
     action = request.form.get("action", "save")
     if action != "save":
         _apply(form, action)
@@ -385,7 +355,7 @@ def refresh() -> str:
     removed, with the new breakdown."""
     form = QuoteForm.from_form(request.form)
     number = request.form.get("quote_number", "")
-    quote = _load(number) if number else None
+    quote = load_quote(number) if number else None
     if quote is not None:
         form.market = quote.market
     _apply(form, request.form.get("action", ""))
@@ -408,7 +378,7 @@ def client_search() -> str:
 
 @bp.route("/quotes/<number>")
 def show(number: str) -> str:
-    quote = _load(number)
+    quote = load_quote(number)
     session = db_session()
     user = signed_in()
     view = services.quote_view(session, quote)
@@ -421,7 +391,7 @@ def show(number: str) -> str:
         breakdown=breakdown(current["priced"], rules, _tax_labels(rules)),
         events=services.quote_events(session, quote.ref),
         messages=services.outbox_view(session, quote),
-        may_send_to_client=_may_send_to_client(quote),
+        may_send_to_client=sharing_allowed(quote),
         can_edit=services.can_edit(user, quote),
         is_manager=user.role in services.MANAGERS,
         may_decide=services.may_decide(user, quote),
@@ -438,10 +408,10 @@ ACTIONS = ("send", "accept", "decline", "withdraw", "duplicate", "approve", "rej
 def act(number: str, action: str) -> BaseResponse:
     if action not in ACTIONS:
         abort(404, description=_("There is no such action."))
-    _load(number)  # 404 for a quote this user may not see
+    load_quote(number)  # 404 for a quote this user may not see
     session = db_session()
     user = signed_in()
-    seen = _seen_revision()
+    seen = seen_revision()
     if seen is None and action != "duplicate":  # never act on a revision nobody saw
         flash(str(STALE_PAGE), "error")
         return redirect(url_for("quotes.show", number=number))
@@ -500,192 +470,12 @@ def act(number: str, action: str) -> BaseResponse:
     return redirect(url_for("quotes.show", number=done.ref))
 
 
-@bp.route("/quotes/<number>/link", methods=["POST"])
-def client_link(number: str) -> BaseResponse:
-    """A private link for the client to open the sent revision and accept or decline it
-    online; its address is shown once, here (only its SHA-256 is kept)."""
-    quote = _load(number)
-    session = db_session()
-    try:
-        link, token = services.create_client_link(session, quote.ref, signed_in(),
-                                                  seen_revision=_seen_revision())
-        session.commit()
-    except ServiceError as exc:
-        session.rollback()
-        if exc.code == "not_sent":
-            flash(_("Only a sent quote can be opened by the client: send it first."), "error")
-        else:
-            flash(refusal_message(exc), "error")
-        return redirect(url_for("quotes.show", number=quote.ref))
-    url = services.client_link_url(str(current_app.config["PUBLIC_URL"]), token)
-    flash(_("Client link for revision %(revision)s, shown only this once: copy it now and "
-            "send it to the client. %(url)s", revision=link.revision, url=url), "success")
-    return redirect(url_for("quotes.show", number=quote.ref))
-
-
-def _may_send_to_client(quote: Quote) -> bool:
-    """A draft that may be sent, or a sent quote: what the Send to client page is for."""
-    return services.can_edit(signed_in(), quote) and quote.status in ("draft", "sent")
-
-
-def _contact_emails(quote: Quote) -> str:
-    """The client's contacts' addresses (the quote's own contact first), comma-separated."""
-    emails: list[str] = []
-    quoted = (services.current_revision(quote).request.get("client") or {}).get("email")
-    for email in [quoted, *(c.email for c in quote.client.contacts)]:
-        if email and email.strip() and email.strip().lower() not in (e.lower() for e in emails):
-            emails.append(email.strip())
-    return ", ".join(emails[:10])
-
-
-@bp.route("/quotes/<number>/send", methods=["GET", "POST"])
-def send_to_client(number: str) -> BaseResponse | tuple[str, int] | str:
-    """Email the proposal to the client: its PDF as kept when sent and a private link,
-    queued in the outbox and delivered right after (or by `quoting worker`)."""
-    quote = _load(number)
-    if not _may_send_to_client(quote):
-        flash(_("Only a draft that may be sent, or a sent quote, can be emailed to the "
-                "client, by its owner, finance or admin."), "error")
-        return redirect(url_for("quotes.show", number=quote.ref))
-    language = services.current_revision(quote).language
-    if request.method == "GET":
-        subject, body = services.default_message(quote, services.LINK_PLACEHOLDER, language)
-        return render_template("quotes/send.html", quote=quote, errors={},
-                               recipients=_contact_emails(quote), subject=subject, body=body,
-                               seen_revision=quote.current_revision)
-    form = request.form
-    recipients = form.get("recipients", "")[:3000]
-    subject, body = form.get("subject", "")[:300], form.get("body", "")[:20_000]
-    seen = _seen_revision()
-
-    def again(errors: dict[str, str], status: int) -> tuple[str, int]:
-        return render_template("quotes/send.html", quote=quote, errors=errors,
-                               recipients=recipients, subject=subject, body=body,
-                               seen_revision=seen), status
-
-    if seen is None:
-        flash(str(STALE_PAGE), "error")
-        return again({}, 409)
-    session = db_session()
-    try:
-        message = services.send_to_client(
-            session, quote.ref, signed_in(), recipients=recipients, subject=subject,
-            body=body, seen_revision=seen, public_url=str(current_app.config["PUBLIC_URL"]))
-        ref, addresses = message.quote.ref, list(message.recipients)
-        session.commit()
-    except QuoteInputError as exc:
-        session.rollback()
-        bad = next((p.message for p in exc.problems if p.field == "recipients"), "")
-        return again({"recipients": _("Give 1 to 10 email addresses, separated by commas "
-                                      "(%(problem)s).", problem=bad)}, 422)
-    except NotFound:
-        session.rollback()
-        abort(404, description=_("There is no quote %(number)s.", number=number))
-    except ServiceError as exc:
-        session.rollback()
-        if exc.__cause__ is not None:
-            current_app.logger.error("send to client %s: %s", number, exc.message,
-                                     exc_info=exc.__cause__)
-        flash(refusal_message(exc), "error")
-        return redirect(url_for("quotes.show", number=quote.ref))
-    _deliver_now()
-    flash(_("%(number)s is on its way to %(recipients)s, with its PDF and a private link.",
-            number=ref, recipients=", ".join(addresses)), "success")
-    return redirect(url_for("quotes.show", number=ref))
-
-
-def _deliver_now() -> None:
-    """Without a queue, deliver in this process right after the commit: a failure
-    leaves the message queued for `quoting worker` (or the next send)."""
-    try:
-        services.deliver_due(current_app.extensions["quoting.sessions"],
-                             mailer=outbox_mailer(current_app.config,
-                                                  Path(current_app.instance_path)))
-    except Exception:  # the message is kept; the worker will try again
-        current_app.logger.exception("delivering the outbox")
-
-
-@bp.route("/quotes/<number>/history")
-def history(number: str) -> str:
-    quote = _load(number)
-    revisions = {r.revision: r for r in quote.revisions}
-    last = quote.current_revision
-
-    def pick(name: str, default: int) -> int:
-        value = request.args.get(name, "")
-        chosen = _small_number(value) or default
-        return chosen if chosen in revisions else default
-
-    new_number = pick("to", last)
-    old_number = pick("from", max(1, new_number - 1))
-    old, new = revisions[old_number], revisions[new_number]
-    changes = _differences(old.request, new.request)
-    totals = []
-    for label, section in ((_("Program total"), "program"), (_("Licenses total"), "licenses")):
-        before, after = old.priced[section], new.priced[section]
-        if before["total"] != after["total"] or before["currency"] != after["currency"]:
-            totals.append({"label": label, "before": (before["total"], before["currency"]),
-                           "after": (after["total"], after["currency"])})
-    return render_template("quotes/history.html", quote=quote, old=old, new=new,
-                           changes=changes, totals=totals,
-                           revisions=sorted(revisions.values(), key=lambda r: r.revision),
-                           events=services.quote_events(db_session(), quote.ref))
-
-
-def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
-    if isinstance(value, dict):
-        flat: dict[str, str] = {}
-        for key, item in value.items():
-            flat.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    if isinstance(value, list | tuple):
-        flat = {}
-        for index, item in enumerate(value):
-            flat.update(_flatten(item, f"{prefix}.{index + 1}"))
-        return flat
-    return {prefix: "" if value is None else str(value)}
-
-
-def _field_label(key: str) -> str:
-    """A request field's name as the form shows it ("licenses.2.seats" -> "License 2: seats")."""
-    parts = key.split(".")
-    labels = {
-        "market": _l("Market"), "currency": _l("Program currency"),
-        "language": _l("Proposal language"), "date": _l("Date"),
-        "client.name": _l("Legal name"), "client.tax_id": _l("Tax ID"),
-        "client.contact": _l("Contact person"), "client.email": _l("Contact email"),
-        "participants.technical": _l("Technical"), "participants.business": _l("Business"),
-        "participants.leadership": _l("Leadership"), "duration_weeks": _l("Weeks"),
-        "discovery_areas": _l("Discovery areas"), "cases": _l("Client cases"),
-        "delivery.mode": _l("Delivery"), "delivery.trips": _l("Trips"),
-        "discount_percent": _l("Discount %"), "valid_days": _l("Valid for (days)"),
-        "context": _l("Client context"), "internal_owner": _l("Client's internal owner"),
-    }
-    if key in labels:
-        return str(labels[key])
-    if parts[0] == "licenses" and len(parts) == 3:
-        part = {"product": _("Product"), "seats": _("Seats"), "months": _("Months")}
-        return _("License line %(num)s: %(part)s", num=parts[1],
-                 part=part.get(parts[2], parts[2]))
-    if parts[0] == "case_descriptions" and len(parts) == 2:
-        return _("Case %(num)s", num=parts[1])
-    return key
-
-
-def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, str]]:
-    """Every request field whose value differs between two revisions."""
-    old, new = _flatten(before), _flatten(after)
-    return [{"field": key, "label": _field_label(key), "before": old.get(key, ""),
-             "after": new.get(key, "")}
-            for key in sorted(set(old) | set(new)) if old.get(key, "") != new.get(key, "")]
-
-
 @bp.route("/quotes/<number>/pdf")
 def pdf(number: str) -> Response:
     """The proposal PDF of a revision (the current one by default), inline or as a download."""
-    quote = _load(number)
+    quote = load_quote(number)
     value = request.args.get("revision", "")
-    revision = _small_number(value) or quote.current_revision
+    revision = small_number(value) or quote.current_revision
     session = db_session()
     try:
         # A sent revision's PDF as kept when it was sent; a draft's from the cache.
@@ -705,48 +495,6 @@ def pdf(number: str) -> Response:
     return response
 
 
-# ---------------------------------------------------------------- clients
-
-
-@bp.route("/clients/<int:client_id>", methods=["GET", "POST"])
-def client(client_id: int) -> BaseResponse | tuple[str, int] | str:
-    """A client record: name, tax ID, contacts, its history of changes and its quotes;
-    renaming it is an explicit, audited act that leaves existing quotes as quoted."""
-    session = db_session()
-    if client_id > 2**62:
-        abort(404, description=_("There is no such client."))
-    try:
-        record = services.get_client(session, client_id)
-    except NotFound:
-        abort(404, description=_("There is no such client."))
-    user = signed_in()
-    if not services.can_view_client(session, user, client_id,
-                                    own_quotes_only=_own_quotes_only()):
-        abort(404, description=_("There is no such client."))
-    errors: dict[str, str] = {}
-    status = 200
-    if request.method == "POST":
-        name = request.form.get("legal_name", "")
-        try:
-            services.rename_client(session, client_id, name, user,
-                                   reason=request.form.get("reason", "")[:500])
-            session.commit()
-            flash(_("Client renamed. Quotes already made keep the name they were quoted with."),
-                  "success")
-            return redirect(url_for("quotes.client", client_id=client_id))
-        except QuoteInputError:
-            session.rollback()
-            errors = {"legal_name": _("Give the client's legal name (at most 200 characters).")}
-            status = 422
-        except ServiceError as exc:
-            session.rollback()
-            flash(refusal_message(exc), "error")
-            return redirect(url_for("quotes.client", client_id=client_id))
-    page = services.search_quotes(
-        session, services.QuoteQuery(market=record.country, client_tax_id=record.tax_id),
-        per_page=100,
-        owner_id=services.owner_restriction(signed_in(), own_quotes_only=_own_quotes_only()))
-    return render_template("clients/show.html", client=record, quotes=page,
-                           events=services.client_events(session, client_id),
-                           may_rename=services.may_rename_client(session, user, client_id),
-                           errors=errors), status
+# More routes of this blueprint, in modules of their own; imported here so that they
+# are on the blueprint before any app registers it.
+from quoting.web import client_records, revisions, sharing  # noqa: E402, F401

@@ -1,0 +1,125 @@
+"""The quote page's ways to the client: a private link, and the proposal emailed
+(routes of the quotes blueprint)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from quoting import services
+from quoting.errors import QuoteInputError
+from quoting.services import NotFound, ServiceError
+from quoting.store.models import Quote
+from quoting.web import db_session, outbox_mailer
+from quoting.web.auth import signed_in
+from quoting.web.quotes import (
+    STALE_PAGE,
+    bp,
+    load_quote,
+    seen_revision,
+    sharing_allowed,
+)
+from quoting.web.refusals import refusal_message
+from quoting.web.text import _
+
+
+@bp.route("/quotes/<number>/link", methods=["POST"])
+def client_link(number: str) -> BaseResponse:
+    """A private link for the client to open the sent revision and accept or decline it
+    online; its address is shown once, here (only its SHA-256 is kept)."""
+    quote = load_quote(number)
+    session = db_session()
+    try:
+        link, token = services.create_client_link(session, quote.ref, signed_in(),
+                                                  seen_revision=seen_revision())
+        session.commit()
+    except ServiceError as exc:
+        session.rollback()
+        if exc.code == "not_sent":
+            flash(_("Only a sent quote can be opened by the client: send it first."), "error")
+        else:
+            flash(refusal_message(exc), "error")
+        return redirect(url_for("quotes.show", number=quote.ref))
+    url = services.client_link_url(str(current_app.config["PUBLIC_URL"]), token)
+    flash(_("Client link for revision %(revision)s, shown only this once: copy it now and "
+            "send it to the client. %(url)s", revision=link.revision, url=url), "success")
+    return redirect(url_for("quotes.show", number=quote.ref))
+
+
+def _contact_emails(quote: Quote) -> str:
+    """The client's contacts' addresses (the quote's own contact first), comma-separated."""
+    emails: list[str] = []
+    quoted = (services.current_revision(quote).request.get("client") or {}).get("email")
+    for email in [quoted, *(c.email for c in quote.client.contacts)]:
+        if email and email.strip() and email.strip().lower() not in (e.lower() for e in emails):
+            emails.append(email.strip())
+    return ", ".join(emails[:10])
+
+
+@bp.route("/quotes/<number>/send", methods=["GET", "POST"])
+def send_to_client(number: str) -> BaseResponse | tuple[str, int] | str:
+    """Email the proposal to the client: its PDF as kept when sent and a private link,
+    queued in the outbox and delivered right after (or by `quoting worker`)."""
+    quote = load_quote(number)
+    if not sharing_allowed(quote):
+        flash(_("Only a draft that may be sent, or a sent quote, can be emailed to the "
+                "client, by its owner, finance or admin."), "error")
+        return redirect(url_for("quotes.show", number=quote.ref))
+    language = services.current_revision(quote).language
+    if request.method == "GET":
+        subject, body = services.default_message(quote, services.LINK_PLACEHOLDER, language)
+        return render_template("quotes/send.html", quote=quote, errors={},
+                               recipients=_contact_emails(quote), subject=subject, body=body,
+                               seen_revision=quote.current_revision)
+    form = request.form
+    recipients = form.get("recipients", "")[:3000]
+    subject, body = form.get("subject", "")[:300], form.get("body", "")[:20_000]
+    seen = seen_revision()
+
+    def again(errors: dict[str, str], status: int) -> tuple[str, int]:
+        return render_template("quotes/send.html", quote=quote, errors=errors,
+                               recipients=recipients, subject=subject, body=body,
+                               seen_revision=seen), status
+
+    if seen is None:
+        flash(str(STALE_PAGE), "error")
+        return again({}, 409)
+    session = db_session()
+    try:
+        message = services.send_to_client(
+            session, quote.ref, signed_in(), recipients=recipients, subject=subject,
+            body=body, seen_revision=seen, public_url=str(current_app.config["PUBLIC_URL"]))
+        ref, addresses = message.quote.ref, list(message.recipients)
+        session.commit()
+    except QuoteInputError as exc:
+        session.rollback()
+        bad = next((p.message for p in exc.problems if p.field == "recipients"), "")
+        return again({"recipients": _("Give 1 to 10 email addresses, separated by commas "
+                                      "(%(problem)s).", problem=bad)}, 422)
+    except NotFound:
+        session.rollback()
+        abort(404, description=_("There is no quote %(number)s.", number=number))
+    except ServiceError as exc:
+        session.rollback()
+        if exc.__cause__ is not None:
+            current_app.logger.error("send to client %s: %s", number, exc.message,
+                                     exc_info=exc.__cause__)
+        flash(refusal_message(exc), "error")
+        return redirect(url_for("quotes.show", number=quote.ref))
+    _deliver_now()
+    flash(_("%(number)s is on its way to %(recipients)s, with its PDF and a private link.",
+            number=ref, recipients=", ".join(addresses)), "success")
+    return redirect(url_for("quotes.show", number=ref))
+
+
+def _deliver_now() -> None:
+    """Without a queue, deliver in this process right after the commit: a failure
+    leaves the message queued for `quoting worker` (or the next send)."""
+    try:
+        services.deliver_due(current_app.extensions["quoting.sessions"],
+                             mailer=outbox_mailer(current_app.config,
+                                                  Path(current_app.instance_path)))
+    except Exception:  # the message is kept; the worker will try again
+        current_app.logger.exception("delivering the outbox")
