@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from quoting.cli import document_commands, pricing_commands, store_commands, token_commands
+from quoting.cli import (
+    client_commands,
+    delivery_commands,
+    document_commands,
+    pricing_commands,
+    store_commands,
+    token_commands,
+)
 from quoting.cli.user_commands import register as register_user_commands
 from quoting.cli.web_commands import register as register_web_commands
 
@@ -16,6 +23,8 @@ def main() -> None:
 
 pricing_commands.register(main)
 store_commands.register(main)
+client_commands.register(main)
+delivery_commands.register(main)
 register_user_commands(main)
 document_commands.register(main)
 token_commands.register(main)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -20,7 +19,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from quoting import services
 from quoting.cli.pricing_commands import fail, fail_input, read_request
@@ -207,89 +206,6 @@ def quote_delete(reference: str, actor_email: str, seen_revision: int | None) ->
                                       seen_revision=seen_revision)
         click.echo(f"{quote.ref}  deleted")
 
-@quote_group.command("send")
-@click.argument("number")
-@click.option("--to", "recipients", multiple=True, metavar="EMAIL",
-              help="Email the proposal to this address (repeat for several, at most 10): "
-                   "its PDF and a private link, with the default subject and text.")
-@with_actor
-@with_today
-@with_seen_revision
-def quote_send(number: str, recipients: tuple[str, ...], actor_email: str, today: Any,
-               seen_revision: int | None) -> None:
-    """Send NUMBER: it gets its number (first send), its PDF is rendered and kept as
-    sent, and its current revision is frozen from now on. With --to, the proposal is
-    also emailed to the client (as the desk's Send to client does; a sent quote is
-    emailed again with a new link) through the outbox, delivered at once."""
-    if recipients:
-        _send_to_client(number, list(recipients), actor_email, _day(today), seen_revision)
-        return
-    with unit_of_work() as session:
-        quote = services.send_quote(session, number, acting_user(session, actor_email),
-                                    _day(today), seen_revision=seen_revision)
-        _print_quote_line(quote)
-        sha256 = services.current_revision(quote).pdf_sha256
-        click.echo(f"{quote.ref}: PDF archived as sent (SHA-256 {sha256})")
-
-
-def _setting(name: str) -> Any:
-    """A web setting as the app reads it (the environment, else its default)."""
-    from quoting.web import settings_from_environment
-
-    return settings_from_environment()[name]
-
-
-def _send_to_client(number: str, recipients: list[str], actor_email: str,
-                    today: date | None, seen_revision: int | None) -> None:
-    with unit_of_work("--to") as session:
-        message = services.send_to_client(
-            session, number, acting_user(session, actor_email), recipients=recipients,
-            subject=None, body=None, seen_revision=seen_revision,
-            public_url=str(_setting("PUBLIC_URL")), today=today)
-        _print_quote_line(message.quote)
-        click.echo(f"{message.quote.ref}: email {message.id} queued to "
-                   f"{', '.join(message.recipients)}")
-    for outcome in _deliver():
-        click.echo(_delivery_line(outcome))
-
-
-def _mailer() -> services.Mailer:
-    from quoting.web import outbox_mailer, settings_from_environment
-
-    mailer: services.Mailer = outbox_mailer(settings_from_environment())
-    return mailer
-
-
-def _deliver() -> list[Any]:
-    engine = open_engine()
-    try:
-        return services.deliver_due(sessionmaker(engine, expire_on_commit=False),
-                                    mailer=_mailer())
-    finally:
-        engine.dispose()
-
-
-def _delivery_line(outcome: Any) -> str:
-    if outcome.error is None:
-        return f"email {outcome.message_id}: sent"
-    return f"email {outcome.message_id}: {outcome.state} ({outcome.error})"
-
-
-@click.command("worker")
-@click.option("--burst", is_flag=True,
-              help="Deliver what is due, then exit (default: keep polling every 5 s).")
-def worker(burst: bool) -> None:
-    """Deliver the outbox: emails to clients, through MAIL_URL (else .eml files under
-    OUTBOX_DIR). A failed attempt is retried after 1, 2, 4, 8 minutes; the fifth
-    failure marks the email failed."""
-    while True:
-        for outcome in _deliver():
-            click.echo(_delivery_line(outcome))
-        if burst:
-            return
-        time.sleep(POLL_SECONDS)
-
-
 def _transition(name: str, doc: str, call: Callable[..., Quote],
                 needs_reason: bool = False, takes_today: bool = False,
                 takes_reason: bool = False) -> None:
@@ -327,53 +243,6 @@ _transition("approve", "Approve NUMBER's discount (finance or admin; not your ow
             services.approve_discount, needs_reason=True)
 _transition("reject", "Reject NUMBER's discount (finance or admin; not your own).",
             services.reject_discount, needs_reason=True)
-
-@click.group("client")
-def client_group() -> None:
-    """Client records: one per market and tax ID."""
-
-@client_group.command("show")
-@click.argument("market")
-@click.argument("tax_id")
-@click.option("--format", "output_format", type=click.Choice(["json", "text"]),
-              default="text", show_default=True)
-@with_actor
-def client_show(market: str, tax_id: str, output_format: str, actor_email: str) -> None:
-    """Show a client record, its contacts and its history of changes."""
-    with unit_of_work() as session:
-        acting_user(session, actor_email)
-        client = services.find_client(session, market, tax_id)
-        view: dict[str, Any] = {
-            "id": client.id, "country": client.country, "tax_id": client.tax_id,
-            "legal_name": client.legal_name,
-            "contacts": [{"name": c.name, "email": c.email} for c in client.contacts],
-            "history": [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
-                         "detail": e.detail}
-                        for e in services.client_events(session, client.id)],
-        }
-    if output_format == "json":
-        click.echo(json.dumps(view, indent=2, ensure_ascii=False))
-        return
-    click.echo(f"{view['legal_name']}  {view['country']} {view['tax_id']}")
-    for event in view["history"]:
-        click.echo(f"  {event['at']}  {event['actor']}  {event['action']}  "
-                   f"{json.dumps(event['detail'], ensure_ascii=False)}")
-
-@client_group.command("rename")
-@click.argument("market")
-@click.argument("tax_id")
-@click.option("--name", "legal_name", required=True, help="The new legal name.")
-@click.option("--reason", default="")
-@with_actor
-def client_rename(market: str, tax_id: str, legal_name: str, reason: str,
-                  actor_email: str) -> None:
-    """Rename a client record (audited); quotes already made keep the name they were
-    quoted with."""
-    with unit_of_work("client") as session:
-        client = services.find_client(session, market, tax_id)
-        services.rename_client(session, client.id, legal_name,
-                               acting_user(session, actor_email), reason=reason)
-        click.echo(f"{client.country} {client.tax_id}: now {legal_name.strip()!r}")
 
 @quote_group.command("show")
 @click.argument("number")
@@ -521,8 +390,8 @@ def rates_import(csv_file: str, actor_email: str) -> None:
     click.echo(f"{csv_file}: {result.added} rate(s) added, {result.unchanged} already stored")
 
 
-COMMANDS: tuple[click.Command, ...] = (db_group, user_group, quote_group, client_group, expire,
-                                       rates_group, worker)
+COMMANDS: tuple[click.Command, ...] = (db_group, user_group, quote_group, expire,
+                                       rates_group)
 
 
 def register(main: click.Group) -> None:

@@ -1,0 +1,112 @@
+"""Sending to the client from the command line: `quoting quote send NUMBER [--to ...]`
+and `quoting worker`, which delivers the outbox."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Any
+
+import click
+from sqlalchemy.orm import sessionmaker
+
+from quoting import services
+from quoting.cli.store_commands import (
+    _day,
+    _print_quote_line,
+    acting_user,
+    open_engine,
+    quote_group,
+    unit_of_work,
+    with_actor,
+    with_seen_revision,
+    with_today,
+)
+
+POLL_SECONDS = 5
+
+@quote_group.command("send")
+@click.argument("number")
+@click.option("--to", "recipients", multiple=True, metavar="EMAIL",
+              help="Email the proposal to this address (repeat for several, at most 10): "
+                   "its PDF and a private link, with the default subject and text.")
+@with_actor
+@with_today
+@with_seen_revision
+def quote_send(number: str, recipients: tuple[str, ...], actor_email: str, today: Any,
+               seen_revision: int | None) -> None:
+    """Send NUMBER: it gets its number (first send), its PDF is rendered and kept as
+    sent, and its current revision is frozen from now on. With --to, the proposal is
+    also emailed to the client (as the desk's Send to client does; a sent quote is
+    emailed again with a new link) through the outbox, delivered at once."""
+    if recipients:
+        _send_to_client(number, list(recipients), actor_email, _day(today), seen_revision)
+        return
+    with unit_of_work() as session:
+        quote = services.send_quote(session, number, acting_user(session, actor_email),
+                                    _day(today), seen_revision=seen_revision)
+        _print_quote_line(quote)
+        sha256 = services.current_revision(quote).pdf_sha256
+        click.echo(f"{quote.ref}: PDF archived as sent (SHA-256 {sha256})")
+
+
+def _setting(name: str) -> Any:
+    """A web setting as the app reads it (the environment, else its default)."""
+    from quoting.web import settings_from_environment
+
+    return settings_from_environment()[name]
+
+
+def _send_to_client(number: str, recipients: list[str], actor_email: str,
+                    today: date | None, seen_revision: int | None) -> None:
+    with unit_of_work("--to") as session:
+        message = services.send_to_client(
+            session, number, acting_user(session, actor_email), recipients=recipients,
+            subject=None, body=None, seen_revision=seen_revision,
+            public_url=str(_setting("PUBLIC_URL")), today=today)
+        _print_quote_line(message.quote)
+        click.echo(f"{message.quote.ref}: email {message.id} queued to "
+                   f"{', '.join(message.recipients)}")
+    for outcome in _deliver():
+        click.echo(_delivery_line(outcome))
+
+
+def _mailer() -> services.Mailer:
+    from quoting.web import outbox_mailer, settings_from_environment
+
+    mailer: services.Mailer = outbox_mailer(settings_from_environment())
+    return mailer
+
+
+def _deliver() -> list[Any]:
+    engine = open_engine()
+    try:
+        return services.deliver_due(sessionmaker(engine, expire_on_commit=False),
+                                    mailer=_mailer())
+    finally:
+        engine.dispose()
+
+
+def _delivery_line(outcome: Any) -> str:
+    if outcome.error is None:
+        return f"email {outcome.message_id}: sent"
+    return f"email {outcome.message_id}: {outcome.state} ({outcome.error})"
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True,
+              help="Deliver what is due, then exit (default: keep polling every 5 s).")
+def worker(burst: bool) -> None:
+    """Deliver the outbox: emails to clients, through MAIL_URL (else .eml files under
+    OUTBOX_DIR). A failed attempt is retried after 1, 2, 4, 8 minutes; the fifth
+    failure marks the email failed."""
+    while True:
+        for outcome in _deliver():
+            click.echo(_delivery_line(outcome))
+        if burst:
+            return
+        time.sleep(POLL_SECONDS)
+
+
+def register(main: click.Group) -> None:
+    main.add_command(worker)
