@@ -4,12 +4,15 @@ database (TEST_DATABASE_URL, else a temporary SQLite file) migrated once per run
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import redis
@@ -18,6 +21,30 @@ from sqlalchemy import Engine
 
 from quoting.store import migrate
 from quoting.store.db import make_engine
+
+# The PDF and browser tests render the real proposal; elsewhere a send renders a
+# stand-in (those tests are about the record, the pages or the API, not the document)
+# unless a test is marked `real_pdf`.
+REAL_PDF_FOLDERS = frozenset({"documents", "e2e"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.parent.name in REAL_PDF_FOLDERS:
+            item.add_marker(pytest.mark.real_pdf)
+
+
+def quick_pdf(snapshot: Mapping[str, Any]) -> bytes:
+    """A stand-in for the proposal renderer: distinct, deterministic bytes per snapshot."""
+    digest = hashlib.sha256(json.dumps(snapshot, sort_keys=True, default=str).encode())
+    return b"%PDF-1.7 test proposal " + digest.hexdigest().encode()
+
+
+@pytest.fixture(autouse=True)
+def _sending_renders_a_stand_in_pdf(request: pytest.FixtureRequest,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("real_pdf") is None:
+        monkeypatch.setattr("quoting.services.lifecycle.render_snapshot", quick_pdf)
 
 
 @pytest.fixture(autouse=True, scope="session")

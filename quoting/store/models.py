@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from quoting.money import minor_units
 from quoting.store.errors import RevisionImmutable
@@ -67,7 +67,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+JSONDocument: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
 
 
 def utcnow() -> datetime:

@@ -11,9 +11,8 @@ PostgreSQL database of their own.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,21 +30,6 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 QUOTE_DAY = date(2026, 11, 25)
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
-
-
-def quick_pdf(snapshot: Mapping[str, Any]) -> bytes:
-    """A stand-in for the proposal renderer: distinct, deterministic bytes per snapshot."""
-    digest = hashlib.sha256(json.dumps(snapshot, sort_keys=True, default=str).encode())
-    return b"%PDF-1.7 test proposal " + digest.hexdigest().encode()
-
-
-@pytest.fixture(autouse=True)
-def _sending_renders_a_stand_in_pdf(request: pytest.FixtureRequest,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests are about the record, not the document: a send renders a stand-in
-    unless the test is marked `real_pdf` (tests/documents renders the real thing)."""
-    if request.node.get_closest_marker("real_pdf") is None:
-        monkeypatch.setattr("quoting.services.lifecycle.render_snapshot", quick_pdf)
 
 
 @pytest.fixture

@@ -4,11 +4,10 @@ unless the test is marked `real_pdf`."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,21 +27,6 @@ from quoting.web import create_app
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PASSWORD = "correct horse battery"
 SALES, OTHER_SALES, FINANCE = "ana@example.com", "bruno@example.com", "fiona@example.com"
-
-
-def quick_pdf(snapshot: Mapping[str, Any]) -> bytes:
-    """A stand-in for the proposal renderer: distinct, deterministic bytes per snapshot."""
-    digest = hashlib.sha256(json.dumps(snapshot, sort_keys=True, default=str).encode())
-    return b"%PDF-1.7 test proposal " + digest.hexdigest().encode()
-
-
-@pytest.fixture(autouse=True)
-def _sending_renders_a_stand_in_pdf(request: pytest.FixtureRequest,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """Most desk tests are about the pages, not the document: a send renders a stand-in
-    unless the test is marked `real_pdf`. Drafts' PDFs are still rendered for real."""
-    if request.node.get_closest_marker("real_pdf") is None:
-        monkeypatch.setattr("quoting.services.lifecycle.render_snapshot", quick_pdf)
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from quoting import services
 from quoting.store.models import Quote
 from quoting.web import create_app
+from tests.conftest import quick_pdf
 from tests.web.conftest import (
     FINANCE,
     OTHER_SALES,
@@ -32,7 +33,6 @@ from tests.web.conftest import (
     example,
     form_data,
     press,
-    quick_pdf,
 )
 
 MX_CLIENT = "Grupo Industrial Norteño S.A. de C.V."

@@ -15,7 +15,8 @@ from quoting import services
 from quoting.errors import QuoteInputError
 from quoting.store import migrate, pgadmin
 from quoting.store.db import make_engine
-from tests.web.conftest import PASSWORD, example, quick_pdf
+from tests.conftest import quick_pdf
+from tests.web.conftest import PASSWORD, example
 
 
 @pytest.fixture(scope="module")
