@@ -9,6 +9,10 @@ from dataclasses import dataclass
 class FieldProblem:
     field: str
     message: str
+    # What is wrong, for code that must act on it without reading the message
+    # ("client_name_on_record"), and its parameters; empty for plain input problems.
+    code: str = ""
+    params: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from quoting.errors import QuoteInputError
+from quoting.errors import FieldProblem, QuoteInputError
 from quoting.scope import QuoteRequest
 from quoting.services.common import MANAGERS, begin_write, insert_for, record
 from quoting.services.errors import NotFound, PermissionDenied
@@ -49,10 +49,11 @@ def client_for(session: Session, request: QuoteRequest, actor: User) -> Client:
             record(session, actor, "client.create", client=client,
                    detail={"legal_name": name, "tax_id": tax_id, "country": country})
     if client.legal_name != name:
-        raise QuoteInputError.single(
+        raise QuoteInputError([FieldProblem(
             "client.name",
             f"tax ID {tax_id} is {client.legal_name!r} in the client records; use that "
-            f"name, or rename the client on its page first")
+            f"name, or rename the client on its page first",
+            code="client_name_on_record", params=(("name", client.legal_name),))])
     contact, email = request.client.contact, request.client.email
     if contact or email:
         known = session.scalar(select(ClientContact.id).where(

@@ -55,7 +55,6 @@ from quoting.web.text import _
 bp = guard(Blueprint("quotes", __name__))
 
 MARKETS = [m.value for m in Market]
-MAX_CLIENT_NAME = 200
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 PER_PAGE = 20
 SORTS = {
@@ -142,16 +141,11 @@ def _input_errors(exc: QuoteInputError, form: QuoteForm) -> dict[str, str]:
     already on record under another legal name is said as such (with the name on
     record), not as a malformed name."""
     errors = field_errors(exc.problems, form)
-    name = form.client_name.strip()
-    if "client.name" in errors and name and len(name) <= MAX_CLIENT_NAME:
-        try:
-            on_record = services.find_client(db_session(), form.market, form.client_tax_id)
-        except NotFound:
-            on_record = None
-        if on_record is not None and on_record.legal_name != name:
-            errors["client.name"] = _(
+    for problem in exc.problems:
+        if problem.code == "client_name_on_record":
+            errors[problem.field] = _(
                 "This tax ID is on record as “%(name)s”: use that name, or rename the "
-                "client on its page first.", name=on_record.legal_name)
+                "client on its page first.", name=dict(problem.params)["name"])
     return errors
 
 
