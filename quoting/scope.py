@@ -246,7 +246,7 @@ def _problems(error: ValidationError) -> list[FieldProblem]:
             message = "unknown field; allowed here: " + ", ".join(_allowed_fields(item["loc"]))
         elif item["type"] not in _SELF_EXPLAINING:
             message = f"{message} (got {item['input']!r})"
-        problems.append(FieldProblem(path, message))
+        problems.append(FieldProblem(path, message, code=item["type"]))
     return problems
 
 
@@ -303,12 +303,14 @@ def check_against_rules(request: QuoteRequest, rules: RulesVersion) -> None:
             problems.append(FieldProblem(
                 f"licenses.{index}.seats",
                 f"{line.seats} seats of {product.code}; at most {product.max_seats}",
+                code="too_many_seats", params=(("max", str(product.max_seats)),),
             ))
     if request.discount_percent > rules.max_discount:
         problems.append(FieldProblem(
             "discount_percent",
             f"{request.discount_percent}% is above the {rules.max_discount}% that "
             f"{rules.market} allows even with approval",
+            code="discount_above_maximum", params=(("max", str(rules.max_discount)),),
         ))
     if problems:
         raise QuoteInputError(problems)

@@ -244,7 +244,7 @@ def field_errors(problems: list[FieldProblem], form: QuoteForm) -> dict[str, str
 
 
 def _localize(problem: FieldProblem, form: QuoteForm) -> tuple[str, str]:
-    name, text = problem.field, problem.message
+    name = problem.field
     parts = name.split(".")
     head = parts[0]
     if head == "client":
@@ -253,7 +253,7 @@ def _localize(problem: FieldProblem, form: QuoteForm) -> tuple[str, str]:
             scheme = SCHEMES.get(form.market.upper())
             if scheme is None:
                 return "client.tax_id", _("Choose the market first.")
-            if "missing" in text or "at least 1 character" in text:
+            if problem.code in ("missing", "string_too_short"):
                 return "client.tax_id", _("Enter the client's %(scheme)s.", scheme=scheme.name)
             return "client.tax_id", _(
                 "This is not a valid %(scheme)s: check the digits (example: %(example)s).",
@@ -291,16 +291,14 @@ def _localize(problem: FieldProblem, form: QuoteForm) -> tuple[str, str]:
         if parts[2] == "product":
             return key, _("Choose a product this market offers.")
         if parts[2] == "seats":
-            found = re.search(r"at most (\d+)", text)
-            top = int(found.group(1)) if found else scope.MAX_SEATS
+            top = dict(problem.params).get("max", str(scope.MAX_SEATS))
             return key, _("A whole number of seats from 1 to %(max)s.", max=top)
         return key, _("A whole number of months from 1 to %(max)s.",
                       max=scope.MAX_LICENSE_MONTHS)
     if head == "discount_percent":
-        found = re.search(r"above the ([\d.]+)%", text)
-        if found:
+        if problem.code == "discount_above_maximum":
             return name, _("Above the %(max)s%% this market allows, even with approval.",
-                           max=found.group(1))
+                           max=dict(problem.params)["max"])
         return name, _("A percentage from 0 to 100, such as 7.5.")
     if head == "valid_days":
         return name, _("A whole number of days from 1 to 180, or blank for the market's "
@@ -320,7 +318,7 @@ def _localize(problem: FieldProblem, form: QuoteForm) -> tuple[str, str]:
         return name, _("At most 200 characters.")
     if head == "date":
         return "form", _("No price list is in force for this market today.")
-    return "form", text
+    return "form", problem.message
 
 
 # ---------------------------------------------------------------- the user's own password
