@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from quoting import services
+from quoting.cli.pricing_commands import with_output_format
 from quoting.cli.store_commands import acting_user, unit_of_work, with_actor
 
 
@@ -15,11 +16,11 @@ from quoting.cli.store_commands import acting_user, unit_of_work, with_actor
 def client_group() -> None:
     """Client records: one per market and tax ID."""
 
+
 @client_group.command("show")
 @click.argument("market")
 @click.argument("tax_id")
-@click.option("--format", "output_format", type=click.Choice(["json", "text"]),
-              default="text", show_default=True)
+@with_output_format
 @with_actor
 def client_show(market: str, tax_id: str, output_format: str, actor_email: str) -> None:
     """Show a client record, its contacts and its history of changes."""
@@ -41,6 +42,7 @@ def client_show(market: str, tax_id: str, output_format: str, actor_email: str) 
     for event in view["history"]:
         click.echo(f"  {event['at']}  {event['actor']}  {event['action']}  "
                    f"{json.dumps(event['detail'], ensure_ascii=False)}")
+
 
 @client_group.command("rename")
 @click.argument("market")

@@ -25,6 +25,7 @@ from quoting.cli.store_commands import (
 
 POLL_SECONDS = 5
 
+
 @quote_group.command("send")
 @click.argument("number")
 @click.option("--to", "recipients", multiple=True, metavar="EMAIL",

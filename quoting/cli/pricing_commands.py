@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -50,10 +51,18 @@ def priced_from_file(path: str) -> PricedQuote:
         fail_input(exc, path)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def with_output_format(command: F) -> F:
+    """--format json|text (text by default), as every command that prints a record."""
+    return click.option("--format", "output_format", type=click.Choice(["json", "text"]),
+                        default="text", show_default=True)(command)
+
+
 @click.command("price")
 @click.argument("request_file", metavar="REQUEST.json")
-@click.option("--format", "output_format", type=click.Choice(["json", "text"]),
-              default="text", show_default=True)
+@with_output_format
 def price_command(request_file: str, output_format: str) -> None:
     """Price a quote request (a JSON file, or - for standard input)."""
     quote = priced_from_file(request_file)
@@ -62,9 +71,11 @@ def price_command(request_file: str, output_format: str) -> None:
     else:
         click.echo(render_text(quote))
 
+
 @click.group("rules")
 def rules_group() -> None:
     """Inspect the pricing rules under pricing_rules/."""
+
 
 @rules_group.command("check")
 def rules_check() -> None:
@@ -80,12 +91,12 @@ def rules_check() -> None:
         click.echo(f"{market}: {versions}")
     click.echo("all rules files are valid")
 
+
 @rules_group.command("show")
 @click.argument("market")
 @click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Show the version in force on this date (default: today).")
-@click.option("--format", "output_format", type=click.Choice(["json", "text"]),
-              default="text", show_default=True)
+@with_output_format
 def rules_show(market: str, on: Any, output_format: str) -> None:
     """Show the rules in force for MARKET (AR, MX, EC, CO, CL, PE, ES)."""
     try:
@@ -113,6 +124,7 @@ def rules_show(market: str, on: Any, output_format: str) -> None:
         click.echo(f"  tax on {category.value}: {treatment.label.en}")
     click.echo(f"  licenses ({version.licenses.currency}): "
                + ", ".join(f"{p.code} {p.per_seat_month}" for p in version.licenses.products))
+
 
 @click.command("demo")
 def demo() -> None:

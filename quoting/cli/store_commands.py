@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from quoting import services
-from quoting.cli.pricing_commands import fail, fail_input, read_request
+from quoting.cli.pricing_commands import fail, fail_input, read_request, with_output_format
 from quoting.errors import QuoteInputError
 from quoting.store import migrate
 from quoting.store.db import database_url, make_engine
@@ -124,6 +124,7 @@ def with_seen_revision(command: F) -> F:
 def db_group() -> None:
     """The database (DATABASE_URL, default instance/quoting.db)."""
 
+
 @db_group.command("upgrade")
 def db_upgrade() -> None:
     """Create the database or bring it to the latest schema."""
@@ -136,9 +137,11 @@ def db_upgrade() -> None:
     finally:
         engine.dispose()
 
+
 @click.group("user")
 def user_group() -> None:
     """Users: sales, finance, admin."""
+
 
 @user_group.command("create")
 @click.option("--email", required=True)
@@ -152,9 +155,11 @@ def user_create(email: str, name: str, role: str, password: str) -> None:
         user = services.create_user(session, email, name, role, password)
         click.echo(f"created {user.role} user {user.email}")
 
+
 @click.group("quote")
 def quote_group() -> None:
     """Stored quotes: create, revise, send, and follow them."""
+
 
 @quote_group.command("create")
 @click.argument("request_file", metavar="REQUEST.json")
@@ -167,6 +172,7 @@ def quote_create(request_file: str, actor_email: str, today: Any) -> None:
         quote = services.create_quote(session, raw, acting_user(session, actor_email),
                                       _day(today))
         _print_quote_line(quote)
+
 
 @quote_group.command("revise")
 @click.argument("number")
@@ -184,6 +190,7 @@ def quote_revise(number: str, request_file: str, actor_email: str, today: Any,
                                       seen_revision=seen_revision)
         _print_quote_line(quote)
 
+
 @quote_group.command("duplicate")
 @click.argument("number")
 @with_actor
@@ -195,6 +202,7 @@ def quote_duplicate(number: str, actor_email: str, today: Any) -> None:
                                          _day(today))
         _print_quote_line(quote)
 
+
 @quote_group.command("delete")
 @click.argument("reference")
 @with_actor
@@ -205,6 +213,7 @@ def quote_delete(reference: str, actor_email: str, seen_revision: int | None) ->
         quote = services.delete_draft(session, reference, acting_user(session, actor_email),
                                       seen_revision=seen_revision)
         click.echo(f"{quote.ref}  deleted")
+
 
 def _transition(name: str, doc: str, call: Callable[..., Quote],
                 needs_reason: bool = False, takes_today: bool = False,
@@ -233,6 +242,7 @@ def _transition(name: str, doc: str, call: Callable[..., Quote],
         command = click.option("--reason", default=None)(command)
     quote_group.command(name)(command)
 
+
 _transition("accept", "Record that the client accepted NUMBER.",
             services.accept_quote, takes_today=True)
 _transition("decline", "Record that the client declined NUMBER.",
@@ -244,10 +254,10 @@ _transition("approve", "Approve NUMBER's discount (finance or admin; not your ow
 _transition("reject", "Reject NUMBER's discount (finance or admin; not your own).",
             services.reject_discount, needs_reason=True)
 
+
 @quote_group.command("show")
 @click.argument("number")
-@click.option("--format", "output_format", type=click.Choice(["json", "text"]),
-              default="text", show_default=True)
+@with_output_format
 @with_actor
 def quote_show(number: str, output_format: str, actor_email: str) -> None:
     """Show NUMBER with every revision."""
@@ -283,6 +293,7 @@ def quote_show(number: str, output_format: str, actor_email: str) -> None:
         click.echo(f"  discount {approval['decision']} on revision {approval['revision']} "
                    f"by {approval['by']}: {approval['reason']}")
 
+
 @quote_group.command("list")
 @click.option("--market")
 @click.option("--status", type=click.Choice([s.value for s in QuoteStatus]))
@@ -293,8 +304,7 @@ def quote_show(number: str, output_format: str, actor_email: str) -> None:
 @click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
 @click.option("--cursor", help="Cursor printed at the end of the previous page (the "
               "finance API's next_cursor works too).")
-@click.option("--format", "output_format", type=click.Choice(["json", "text"]),
-              default="text", show_default=True)
+@with_output_format
 @with_actor
 def quote_list(market: str | None, status: str | None, owner_email: str | None,
                client_tax_id: str | None, date_from: Any, date_to: Any, limit: int,
@@ -317,10 +327,10 @@ def quote_list(market: str | None, status: str | None, owner_email: str | None,
         return
     _print_summaries(page)
 
+
 @quote_group.command("history")
 @click.argument("number")
-@click.option("--format", "output_format", type=click.Choice(["json", "text"]),
-              default="text", show_default=True)
+@with_output_format
 @with_actor
 def quote_history(number: str, output_format: str, actor_email: str) -> None:
     """Every recorded event of NUMBER: who, when, what."""
@@ -342,6 +352,7 @@ def quote_history(number: str, output_format: str, actor_email: str) -> None:
         click.echo(f"{event['at']}  {event['actor']}  {event['action']} "
                    f"r{event['revision']}{change}{detail}")
 
+
 @quote_group.command("link")
 @click.argument("number")
 @with_actor
@@ -362,6 +373,7 @@ def quote_link(number: str, actor_email: str, seen_revision: int | None) -> None
                f"{expires.isoformat()})")
     click.echo(services.client_link_url(public_url, token))
 
+
 @click.command("expire")
 @with_today
 def expire(today: Any) -> None:
@@ -371,9 +383,11 @@ def expire(today: Any) -> None:
     click.echo(f"expired {len(numbers)} quote(s)" + (": " + ", ".join(numbers)
                                                      if numbers else ""))
 
+
 @click.group("rates")
 def rates_group() -> None:
     """Exchange rates used to print license amounts in program currency."""
+
 
 @rates_group.command("import")
 @click.argument("csv_file", metavar="FILE.csv")

@@ -21,6 +21,7 @@ DEMO_ADMIN_EMAIL = "admin@example.com"
 def token_group() -> None:
     """Personal tokens for the finance JSON API (/api/v1/)."""
 
+
 @token_group.command("create")
 @click.option("--email", required=True, help="The finance or admin user who will use it.")
 @click.option("--scopes", default=",".join(api_tokens.SCOPES), show_default=True,
@@ -43,6 +44,7 @@ def token_create(email: str, scopes: str, days: int, name: str | None,
         click.echo("copy it now, it will not be shown again:", err=True)
         click.echo(issued.secret)
 
+
 @token_group.command("list")
 def token_list() -> None:
     """Every token: id, holder, scopes, state, expiry, last use (never the token)."""
@@ -61,6 +63,7 @@ def token_list() -> None:
     for row in rows:
         click.echo("{:>4}  {:<14} {:<28} {:<24} {:<8} expires {}  last used {}  {}"
                    .format(*row))
+
 
 @token_group.command("revoke")
 @click.argument("token_id", type=int)
