@@ -32,9 +32,19 @@ $(WEB_MO): %.mo: %.po $(STAMP)
 # Demo users and example quotes on the default SQLite database, then the sales desk
 # on http://127.0.0.1:8000/ (PORT=... to change); it prints the URL and the demo login.
 PORT ?= 8000
+# Proposals sent from `make run` carry the seller's signature made with a self-signed
+# demo pair (instance/signing/, written once), unless SIGNING_CERT or SIGNING_KEY is
+# given: then those, as they are.
+DEMO_SIGNING := $(CURDIR)/instance/signing
+ifeq ($(origin SIGNING_CERT)$(origin SIGNING_KEY),undefinedundefined)
+DEMO_PAIR := $(BIN)/quoting signing demo-pair --dir "$(DEMO_SIGNING)"
+WITH_DEMO_PAIR := SIGNING_CERT="$(DEMO_SIGNING)/seller-cert.pem" \
+	SIGNING_KEY="$(DEMO_SIGNING)/seller-key.pem"
+endif
 run: $(STAMP) $(WEB_MO)
 	$(BIN)/quoting demo
-	$(BIN)/quoting serve --port $(PORT)
+	$(DEMO_PAIR)
+	$(WITH_DEMO_PAIR) $(BIN)/quoting serve --port $(PORT)
 
 test: $(STAMP) $(WEB_MO)
 	$(BIN)/ruff check .

@@ -40,11 +40,28 @@ def quick_pdf(snapshot: Mapping[str, Any]) -> bytes:
     return b"%PDF-1.7 test proposal " + digest.hexdigest().encode()
 
 
+def quick_receipt(snapshot: Mapping[str, Any], evidence: Mapping[str, Any]) -> bytes:
+    """A stand-in for the receipt renderer: distinct, deterministic bytes per decision."""
+    digest = hashlib.sha256(json.dumps([snapshot, evidence], sort_keys=True,
+                                       default=str).encode())
+    return b"%PDF-1.7 test receipt " + digest.hexdigest().encode()
+
+
 @pytest.fixture(autouse=True)
 def _sending_renders_a_stand_in_pdf(request: pytest.FixtureRequest,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     if request.node.get_closest_marker("real_pdf") is None:
         monkeypatch.setattr("quoting.services.lifecycle.render_snapshot", quick_pdf)
+        monkeypatch.setattr("quoting.services.receipts.render_receipt", quick_receipt)
+
+
+@pytest.fixture(autouse=True)
+def _sent_unsigned_unless_the_test_signs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A seller's signer set by one test's app or command is gone by the next test, and
+    one named in the shell's SIGNING_CERT/SIGNING_KEY is never used."""
+    monkeypatch.setattr("quoting.services.documents._seller_signer", None)
+    monkeypatch.delenv("SIGNING_CERT", raising=False)
+    monkeypatch.delenv("SIGNING_KEY", raising=False)
 
 
 @pytest.fixture(autouse=True, scope="session")

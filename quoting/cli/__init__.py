@@ -8,7 +8,9 @@ from quoting.cli import (
     client_commands,
     delivery_commands,
     document_commands,
+    notice_commands,
     pricing_commands,
+    signing_commands,
     store_commands,
     token_commands,
 )
@@ -25,7 +27,9 @@ pricing_commands.register(main)
 store_commands.register(main)
 client_commands.register(main)
 delivery_commands.register(main)
+notice_commands.register(main)
 register_user_commands(main)
 document_commands.register(main)
 token_commands.register(main)
+signing_commands.register(main)
 register_web_commands(main)

@@ -3,14 +3,19 @@ and `quoting worker`, which delivers the outbox."""
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import click
-from sqlalchemy.orm import sessionmaker
+from redis import RedisError
+from sqlalchemy.orm import Session, sessionmaker
 
-from quoting import services
+from quoting import jobs, services
+from quoting.cli.pricing_commands import fail
+from quoting.cli.signing_commands import use_configured_signer
 from quoting.cli.store_commands import (
     _day,
     _print_quote_line,
@@ -24,6 +29,7 @@ from quoting.cli.store_commands import (
 )
 
 POLL_SECONDS = 5
+T = TypeVar("T")
 
 
 @quote_group.command("send")
@@ -39,7 +45,10 @@ def quote_send(number: str, recipients: tuple[str, ...], actor_email: str, today
     """Send NUMBER: it gets its number (first send), its PDF is rendered and kept as
     sent, and its current revision is frozen from now on. With --to, the proposal is
     also emailed to the client (as the desk's Send to client does; a sent quote is
-    emailed again with a new link) through the outbox, delivered at once."""
+    emailed again with a new link) through the outbox, delivered at once (with
+    QUEUE_URL: by `quoting worker`). The PDF carries the seller's signature when
+    SIGNING_CERT and SIGNING_KEY are set."""
+    use_configured_signer()
     if recipients:
         _send_to_client(number, list(recipients), actor_email, _day(today), seen_revision)
         return
@@ -68,8 +77,20 @@ def _send_to_client(number: str, recipients: list[str], actor_email: str,
         _print_quote_line(message.quote)
         click.echo(f"{message.quote.ref}: email {message.id} queued to "
                    f"{', '.join(message.recipients)}")
-    for outcome in _deliver():
+        message_id = message.id
+    queue_url = _setting("QUEUE_URL")
+    dispatch = _with_outbox(lambda factory, mailer: jobs.enqueue_delivery(
+        queue_url, factory, mailer))
+    for outcome in dispatch.deliveries:
         click.echo(_delivery_line(outcome))
+    if dispatch.outcome == "enqueued":
+        click.echo(f"email {message_id}: handed to `quoting worker` (job {dispatch.job_id})")
+    elif dispatch.outcome == "pending":
+        click.echo(f"email {message_id}: handed to `quoting worker` (with the job waiting)")
+    elif dispatch.outcome == "unreachable":
+        click.echo(f"email {message_id}: the queue at {jobs.safe_url(str(queue_url))} is out "
+                   f"of reach ({dispatch.error}); it waits in the outbox for `quoting worker`",
+                   err=True)
 
 
 def _mailer() -> services.Mailer:
@@ -80,10 +101,14 @@ def _mailer() -> services.Mailer:
 
 
 def _deliver() -> list[Any]:
+    return _with_outbox(lambda factory, mailer: services.deliver_due(factory, mailer=mailer))
+
+
+def _with_outbox(run: Callable[[Callable[[], Session], services.Mailer], T]) -> T:
+    """`run` with a session factory on the database and the settings' mailer."""
     engine = open_engine()
     try:
-        return services.deliver_due(sessionmaker(engine, expire_on_commit=False),
-                                    mailer=_mailer())
+        return run(sessionmaker(engine, expire_on_commit=False), _mailer())
     finally:
         engine.dispose()
 
@@ -96,17 +121,39 @@ def _delivery_line(outcome: Any) -> str:
 
 @click.command("worker")
 @click.option("--burst", is_flag=True,
-              help="Deliver what is due, then exit (default: keep polling every 5 s).")
+              help="Deliver what is due, then exit (default: keep working; without "
+                   "QUEUE_URL, polling the outbox every 5 s).")
 def worker(burst: bool) -> None:
     """Deliver the outbox: emails to clients, through MAIL_URL (else .eml files under
     OUTBOX_DIR). A failed attempt is retried after 1, 2, 4, 8 minutes; the fifth
-    failure marks the email failed."""
+    failure marks the email failed. With QUEUE_URL, an RQ worker on its queue (retries
+    are jobs scheduled for their time); --burst works through the queue, then delivers
+    whatever is still due in the outbox (all of it if Redis is out of reach)."""
+    queue_url = _setting("QUEUE_URL")
+    if queue_url:
+        _work_the_queue(str(queue_url), burst)
+        return
     while True:
         for outcome in _deliver():
             click.echo(_delivery_line(outcome))
         if burst:
             return
         time.sleep(POLL_SECONDS)
+
+
+def _work_the_queue(queue_url: str, burst: bool) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    try:
+        jobs.run_worker(queue_url, burst=burst)
+    except RedisError as exc:
+        message = f"the queue at {jobs.safe_url(queue_url)} is out of reach ({exc})"
+        if not burst:
+            fail(f"{message}: start Redis, or unset QUEUE_URL to poll the outbox instead")
+        click.echo(f"{message}: delivering from the outbox only", err=True)
+    if burst:  # whatever a lost job, or Redis out of reach, left due
+        for outcome in _with_outbox(lambda factory, mailer: jobs.sweep(
+                queue_url, factory, mailer)):
+            click.echo(_delivery_line(outcome))
 
 
 def register(main: click.Group) -> None:

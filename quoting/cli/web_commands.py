@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from quoting.cli.pricing_commands import fail
 from quoting.cli.store_commands import DEMO_SALES_EMAIL, demo_password, open_engine
 
 DEFAULT_PORT = 8000
@@ -23,7 +24,10 @@ def serve(host: str, port: int, threads: int, demo_login: bool) -> None:
     from quoting.web import create_app
 
     open_engine().dispose()  # refuses a database that is not at the latest schema
-    app = create_app()
+    try:
+        app = create_app()
+    except ValueError as exc:  # a malformed setting, half a signing pair: it names which
+        fail(f"the sales desk cannot start: {exc}")
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
     url = f"http://{shown_host}:{port}/"
     click.echo("")

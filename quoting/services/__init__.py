@@ -10,6 +10,7 @@ request is a quoting.errors.QuoteInputError, as when pricing.
 
 from quoting.services import history, reports
 from quoting.services.approvals import approve_discount, may_decide, reject_discount
+from quoting.services.changes import RevisionChanges, changes_since_sent, field_differences
 from quoting.services.clients import (
     can_view_client,
     client_events,
@@ -34,6 +35,8 @@ from quoting.services.documents import (
     render_snapshot,
     revision_pdf,
     revision_snapshot,
+    seller_signer,
+    use_seller_signer,
 )
 from quoting.services.errors import (
     Conflict,
@@ -68,8 +71,16 @@ from quoting.services.listing import (
     search_quotes,
     stored_numbers,
 )
+from quoting.services.notifications import (
+    NoticeView,
+    mark_read,
+    notices_for,
+    remind_expiring,
+    unread_count,
+)
 from quoting.services.outbox import (
     LINK_PLACEHOLDER,
+    NUMBER_PLACEHOLDER,
     DeliveryFailed,
     FileMailer,
     Mailer,
@@ -79,6 +90,7 @@ from quoting.services.outbox import (
     mailer_for,
     outbox_view,
     parse_recipients,
+    send_current_to_earlier_recipients,
     send_to_client,
 )
 from quoting.services.quotes import (
@@ -97,6 +109,7 @@ from quoting.services.quotes import (
     revise_quote,
 )
 from quoting.services.rates import RatesImport, import_rates_csv, rate_in_force
+from quoting.services.receipts import issue_receipt, receipt_for
 from quoting.services.users import (
     authenticate_user,
     create_user,
@@ -104,6 +117,7 @@ from quoting.services.users import (
     end_sessions,
     get_user,
     list_users,
+    set_language,
     set_password,
     use_password_hasher,
 )
@@ -111,6 +125,7 @@ from quoting.services.users import (
 __all__ = [
     "LINK_PLACEHOLDER",
     "MANAGERS",
+    "NUMBER_PLACEHOLDER",
     "QUOTE_SORTS",
     "REVISABLE",
     "ClientLinkView",
@@ -121,12 +136,14 @@ __all__ = [
     "InvalidTransition",
     "Mailer",
     "NotFound",
+    "NoticeView",
     "PermissionDenied",
     "QuoteQuery",
     "QuoteSearchPage",
     "QuoteSummary",
     "RatesImport",
     "Refused",
+    "RevisionChanges",
     "RevisionImmutable",
     "ServiceError",
     "SmtpMailer",
@@ -140,6 +157,7 @@ __all__ = [
     "can_edit",
     "can_view",
     "can_view_client",
+    "changes_since_sent",
     "client_events",
     "client_link_url",
     "compact_tax_id_for_query",
@@ -158,6 +176,7 @@ __all__ = [
     "duplicate_quote",
     "end_sessions",
     "expire_due",
+    "field_differences",
     "find_client",
     "find_clients",
     "format_number",
@@ -167,12 +186,15 @@ __all__ = [
     "history",
     "import_rates_csv",
     "insert_for",
+    "issue_receipt",
     "iter_history",
     "list_history",
     "list_users",
     "mailer_for",
+    "mark_read",
     "may_decide",
     "may_rename_client",
+    "notices_for",
     "open_client_link",
     "outbox_view",
     "owner_restriction",
@@ -180,8 +202,10 @@ __all__ = [
     "quote_events",
     "quote_view",
     "rate_in_force",
+    "receipt_for",
     "record_pdf_sha256",
     "reject_discount",
+    "remind_expiring",
     "rename_client",
     "render_snapshot",
     "reports",
@@ -189,10 +213,15 @@ __all__ = [
     "revision_pdf",
     "revision_snapshot",
     "search_quotes",
+    "seller_signer",
+    "send_current_to_earlier_recipients",
     "send_quote",
     "send_to_client",
+    "set_language",
     "set_password",
     "stored_numbers",
+    "unread_count",
     "use_password_hasher",
+    "use_seller_signer",
     "withdraw_quote",
 ]

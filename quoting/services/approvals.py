@@ -11,6 +11,7 @@ from quoting.errors import QuoteInputError
 from quoting.services.common import MANAGERS, lock_quote, now_or, require_seen
 from quoting.services.errors import PermissionDenied
 from quoting.services.lifecycle import move, require_status
+from quoting.services.notifications import notify
 from quoting.services.quotes import current_revision
 from quoting.store.models import ApprovalDecision, Quote, QuoteStatus, User
 
@@ -55,5 +56,8 @@ def _decide(session: Session, ref: str, approver: User, reason: str, decision: s
     session.add(ApprovalDecision(quote_id=quote.id, revision=quote.current_revision,
                                  decision=decision, reason=reason.strip(),
                                  decided_by_id=approver.id, decided_at=now))
-    return move(session, quote, to_status, approver, f"discount.{verb}", now,
-                {"reason": reason.strip()})
+    moved = move(session, quote, to_status, approver, f"discount.{verb}", now,
+                 {"reason": reason.strip()})
+    notify(session, [moved.owner], moved, f"discount_{decision}", moved.current_revision,
+           {"by": approver.name, "reason": reason.strip()}, now=now)
+    return moved

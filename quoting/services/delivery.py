@@ -37,8 +37,9 @@ from quoting.services.common import begin_write, lock_quote, now_or, record, req
 from quoting.services.documents import revision_snapshot
 from quoting.services.errors import Conflict, InvalidTransition, NotFound, Refused
 from quoting.services.lifecycle import move
+from quoting.services.notifications import notify
 from quoting.services.quotes import current_revision, require_editor
-from quoting.store.client_links import ClientDecision, ClientLink
+from quoting.store.client_links import ClientDecision, ClientLink, ClientReceipt
 from quoting.store.models import Quote, QuoteRevision, QuoteStatus, User
 
 S = QuoteStatus
@@ -123,7 +124,7 @@ def open_client_link(session: Session, token: str, *, now: datetime | None = Non
     `link.view`). A link whose proposal was decided on keeps showing it with the
     decision; otherwise an expired, superseded or withdrawn one is refused."""
     now = now_or(now)
-    link, quote = _find(session, token)
+    link, quote = find_link(session, token)
     decision = _decision(session, link)
     if decision is None:
         _require_open(link, quote, now)
@@ -140,6 +141,9 @@ def open_client_link(session: Session, token: str, *, now: datetime | None = Non
         if getattr(first, "rowcount", 0) == 1:
             record(session, None, "link.view", quote, link.revision,
                    detail={"link_id": link.id}, now=now)
+            notify(session, [quote.owner], quote, "client_opened", link.revision,
+                   {"at": now.isoformat(), "market": quote.market,
+                    "revision": link.revision}, now=now)
         session.flush()
         session.refresh(link)
     number = str(quote.number)
@@ -165,7 +169,7 @@ def decide_by_client(session: Session, token: str, decision: str, *,
                "decline": "declined", "declined": "declined"}.get(decision)
     if outcome is None:
         raise QuoteInputError.single("decision", "accept or decline")
-    link, quote = _find(session, token)
+    link, quote = find_link(session, token)
     fields = _evidence_fields(outcome, signer_name, signer_position, authorised, po_number,
                               reason)
     quote = lock_quote(session, str(quote.number))
@@ -199,6 +203,8 @@ def decide_by_client(session: Session, token: str, decision: str, *,
     to_status, action = ((S.ACCEPTED, "quote.accept_by_client") if outcome == "accepted"
                          else (S.DECLINED, "quote.decline_by_client"))
     move(session, quote, to_status, None, action, now, evidence_view(evidence))
+    notify(session, [quote.owner], quote, f"client_{outcome}", link.revision,
+           {**evidence_view(evidence), "market": quote.market}, now=now)
     return evidence
 
 
@@ -228,8 +234,15 @@ def delivery_view(session: Session, quote: Quote) -> dict[str, Any]:
         .order_by(ClientDecision.id.desc()).limit(1)).one_or_none()
     links = session.scalars(select(ClientLink).where(ClientLink.quote_id == quote.id)
                             .order_by(ClientLink.id)).all()
+    acceptance = evidence_view(decision) if decision is not None else None
+    if decision is not None and acceptance is not None:
+        receipt = session.scalars(select(ClientReceipt).where(
+            ClientReceipt.decision_id == decision.id)).one_or_none()
+        acceptance["receipt"] = ({"sha256": receipt.sha256,
+                                  "created_at": receipt.created_at.isoformat()}
+                                 if receipt is not None else None)
     return {
-        "acceptance": evidence_view(decision) if decision is not None else None,
+        "acceptance": acceptance,
         "client_links": [
             {"revision": link.revision, "created_at": link.created_at.isoformat(),
              "first_viewed_at": (link.first_viewed_at.isoformat()
@@ -245,7 +258,7 @@ def delivery_view(session: Session, quote: Quote) -> dict[str, Any]:
 # ---------------------------------------------------------------- helpers
 
 
-def _find(session: Session, token: str) -> tuple[ClientLink, Quote]:
+def find_link(session: Session, token: str) -> tuple[ClientLink, Quote]:
     """The link of a token and its quote; link_unknown for anything else (a malformed
     token is not looked up; the answer is the same)."""
     link = None
@@ -270,8 +283,11 @@ def _require_open(link: ClientLink, quote: Quote, now: datetime) -> None:
     language = _revision(quote, link.revision).language
     if (link.superseded_by_revision is not None or quote.current_revision != link.revision
             or quote.status not in (S.SENT, S.WITHDRAWN, S.EXPIRED, *DECIDED)):
+        newer = current_revision(quote)
         raise Refused("a newer proposal exists for this quote", code="link_superseded",
                       revision=link.revision, newer_revision=quote.current_revision,
+                      newer_sent_at=(newer.sent_at.isoformat()
+                                     if quote.status == S.SENT and newer.sent_at else None),
                       language=language)
     if quote.status == S.WITHDRAWN:
         raise Refused("the proposal was withdrawn", code="link_withdrawn",

@@ -11,15 +11,24 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from quoting.errors import QuoteInputError
-from quoting.services.common import begin_write, record, revision_of
+from quoting.rules import NoRulesInForce
+from quoting.services.common import begin_write, default_rulebook, record, revision_of
 from quoting.services.errors import Conflict
 from quoting.services.quotes import get_quote
 from quoting.store.models import RevisionPdf
+
+if TYPE_CHECKING:
+    from quoting.signing import Signer
+
+# The seller's signature on sent proposals (quoting.signing), chosen at start by
+# create_app and by the CLI's send command from SIGNING_CERT and SIGNING_KEY; None:
+# proposals are sent unsigned.
+_seller_signer: Signer | None = None
 
 
 def revision_snapshot(session: Session, ref: str, revision: int | None = None
@@ -60,6 +69,32 @@ def render_snapshot(snapshot: Mapping[str, Any]) -> bytes:
     from quoting import documents  # WeasyPrint, loaded only when a render is needed
 
     return documents.cached_proposal(snapshot)
+
+
+def use_seller_signer(signer: Signer | None) -> None:
+    """Sign the proposals this process sends with `signer` (None: send them unsigned)."""
+    global _seller_signer
+    _seller_signer = signer
+
+
+def seller_signer() -> Signer | None:
+    return _seller_signer
+
+
+def sign_sent_pdf(pdf: bytes, snapshot: Mapping[str, Any]) -> bytes:
+    """The PDF as it is sent and kept: with the seller's PAdES signature (issued by the
+    seller of the snapshot's rules version) when a signer is configured, else as is."""
+    signer = _seller_signer
+    if signer is None:
+        return pdf
+    from quoting import signing  # pyHanko, loaded only when a proposal is signed
+
+    try:
+        rules = default_rulebook().by_version(str(snapshot.get("rules_version")))
+        organisation: str | None = rules.seller.legal_name
+    except NoRulesInForce:  # an unknown version: the certificate names the seller
+        organisation = None
+    return signing.sign_pdf(pdf, signer, organisation=organisation)
 
 
 def revision_pdf(session: Session, ref: str, revision: int | None = None) -> bytes:

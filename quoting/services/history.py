@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from quoting.errors import QuoteInputError
 from quoting.money import minor_units
+from quoting.store.client_links import ClientDecision
 from quoting.store.models import (
     Client,
     Quote,
@@ -125,8 +126,14 @@ def _rows(dialect: str) -> Select[Any]:
         Quote.client_name, Client.tax_id, Client.country, User.email, User.name,
         QuoteRevision.rules_version, QuoteRevision.language, QuoteRevision.sent_at,
         QuoteRevision.program_currency, QuoteRevision.program_total_minor,
-        QuoteRevision.license_currency, QuoteRevision.license_total_minor, *amounts,
+        QuoteRevision.license_currency, QuoteRevision.license_total_minor,
+        ClientDecision.decision, ClientDecision.decided_at, ClientDecision.signer_name,
+        ClientDecision.signer_position, ClientDecision.po_number, ClientDecision.pdf_sha256,
+        *amounts,
     ])
+    # The client's decision on the current revision (at most one: unique per revision).
+    statement = statement.outerjoin(ClientDecision, (ClientDecision.quote_id == Quote.id)
+                                    & (ClientDecision.revision == Quote.current_revision))
     return statement.join(once, true()) if once is not None else statement
 
 
@@ -218,6 +225,7 @@ def _row_dict(row: Any) -> dict[str, Any]:
     (_id, number, market, status, current_revision, quote_date, valid_until, created_at,
      updated_at, legal_name, tax_id, country, email, owner_name, rules_version, language,
      sent_at, program_currency, program_total_minor, license_currency, license_total_minor,
+     decision, decided_at, signer_name, signer_position, po_number, decision_sha256,
      *amounts) = row
     if len(amounts) == 1:
         amounts = json.loads(amounts[0])
@@ -241,6 +249,10 @@ def _row_dict(row: Any) -> dict[str, Any]:
         "created_at": created_at.isoformat(),
         "updated_at": updated_at.isoformat(),
         "sent_at": sent_at.isoformat() if sent_at else None,
+        "client_decision": None if decision is None else {
+            "decision": decision, "decided_at": decided_at.isoformat(),
+            "signer_name": signer_name, "signer_position": signer_position,
+            "po_number": po_number, "pdf_sha256": decision_sha256},
     }
 
 
@@ -346,6 +358,9 @@ CSV_COLUMNS = (
     # Last, so columns read by position keep theirs: the number, or before the first
     # send the draft reference (D-00042), which the number column leaves empty.
     "reference",
+    # The client's decision on the current revision, made online (empty otherwise).
+    "client_decision", "decided_at", "signer_name", "signer_position", "po_number",
+    "decided_pdf_sha256",
 )
 
 
@@ -376,7 +391,16 @@ def csv_values(item: dict[str, Any]) -> list[Any]:
         text(item["rules_version"]), text(item["language"]), item["quote_date"],
         item["valid_until"], item["created_at"], item["updated_at"], item["sent_at"] or "",
         text(item.get("reference") or item["number"]),
+        *_decision_cells(item.get("client_decision")),
     ]
+
+
+def _decision_cells(decision: dict[str, Any] | None) -> list[Any]:
+    if decision is None:
+        return ["", "", "", "", "", ""]
+    return [decision["decision"], decision["decided_at"], _text_cell(decision["signer_name"] or ""),
+            _text_cell(decision["signer_position"] or ""),
+            _text_cell(decision["po_number"] or ""), decision["pdf_sha256"]]
 
 
 def utc_day_start(day: date) -> datetime:

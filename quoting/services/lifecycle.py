@@ -2,9 +2,9 @@
 
 Each move locks the quote, reads it fresh, checks the revision the user saw and
 the status, and records the move in the audit trail, all in one transaction.
-Sending is the one move that renders: the PDF is made before the final
-transaction, so no lock is held during a render, and the revision becomes
-`sent` in the same transaction that stores its PDF. A crash at any instant
+Sending is the one move that renders (and signs, see documents.sign_sent_pdf):
+the PDF is made before the final transaction, so no lock is held during a render,
+and the revision becomes `sent` in the same transaction that stores its PDF. A crash at any instant
 leaves the quote a draft, or sent with its PDF, never sent without it.
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from quoting.i18n import market_today
 from quoting.services.common import begin_write, lock_quote, now_or, record, require_seen
-from quoting.services.documents import render_snapshot, revision_snapshot
+from quoting.services.documents import render_snapshot, revision_snapshot, sign_sent_pdf
 from quoting.services.errors import InvalidTransition, Refused
 from quoting.services.quotes import WITHDRAWABLE, current_revision, require_editor
 from quoting.store.models import Quote, QuoteCounter, QuoteStatus, RevisionPdf, User
@@ -41,7 +41,9 @@ def send_quote(session: Session, ref: str, actor: User, today: date | None = Non
     failed keeps its number and is sent again with it), and once for the send
     itself. Between the two the PDF is rendered with no lock held. If someone
     changed the quote meanwhile, nothing is sent (stale_revision); nor if the PDF
-    cannot be rendered (pdf_not_rendered, the renderer's error as its cause)."""
+    cannot be rendered or signed (pdf_not_rendered, the renderer's or signer's error
+    as its cause). The PDF kept, and its SHA-256, are those of the signed PDF when a
+    seller's signer is configured (services.documents.use_seller_signer)."""
     now = now_or(now)
     quote = lock_quote(session, ref)
     _check_sendable(quote, actor, seen_revision, today)
@@ -58,6 +60,13 @@ def send_quote(session: Session, ref: str, actor: User, today: date | None = Non
     except Exception as exc:  # WeasyPrint, a font, the cache folder: nothing is sent
         raise Refused(
             f"{number} was not sent: its PDF could not be rendered "
+            f"({type(exc).__name__}: {exc}); it keeps its number and can be sent again",
+            code="pdf_not_rendered", ref=number) from exc
+    try:
+        pdf = sign_sent_pdf(pdf, snapshot)
+    except Exception as exc:  # pyHanko, a key the process can no longer use
+        raise Refused(
+            f"{number} was not sent: its PDF could not be signed "
             f"({type(exc).__name__}: {exc}); it keeps its number and can be sent again",
             code="pdf_not_rendered", ref=number) from exc
 

@@ -12,6 +12,9 @@
   the fifth failure marks it failed.
 - `default_message`: the subject and body in the proposal's language (the `web`
   gettext domain; Spain's Spanish says "presupuesto", message context "ES").
+- `queue_message`: any other email (a client's receipt, a desk user's notice),
+  in the caller's transaction. A notice's body may say `{desk}` where the desk's
+  address goes (PUBLIC_URL, known to the mailer): it is filled in at delivery.
 
 Refusal codes: those of send_quote and create_client_link; a bad recipient list is
 a QuoteInputError on field "recipients".
@@ -28,33 +31,39 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from babel.dates import format_date
-from babel.support import NullTranslations, Translations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from quoting.errors import QuoteInputError
 from quoting.i18n import MARKET_LOCALES
 from quoting.services.common import begin_write, now_or, record
-from quoting.services.delivery import client_link_url, create_client_link
+from quoting.services.delivery import client_link_url, create_client_link, find_link
 from quoting.services.documents import archived_pdf
+from quoting.services.errors import Refused
 from quoting.services.lifecycle import send_quote
+from quoting.services.messages import (
+    DEFAULT_DESK_URL,
+    DESK_PLACEHOLDER,
+    MAX_BODY,
+    MAX_SUBJECT,
+    OUTBOX_WRITTEN,
+    translations_for,
+)
 from quoting.services.quotes import current_revision, get_quote
-from quoting.store.db import REPO_ROOT
-from quoting.store.models import Quote, QuoteStatus, User
+from quoting.store.client_links import ClientReceipt
+from quoting.store.models import AuditEvent, Quote, QuoteStatus, User
 from quoting.store.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-LOCALES_DIR = REPO_ROOT / "locales"
 MAX_RECIPIENTS = 10
 MAX_ATTEMPTS = 5
-MAX_SUBJECT, MAX_BODY, MAX_ERROR = 300, 20_000, 2000
+MAX_ERROR = 2000
 # While one worker is delivering a message, no other takes it (a crash mid-send
 # makes it due again after this long: delivered at least once, never lost).
 LEASE = timedelta(minutes=10)
@@ -64,10 +73,12 @@ EMAIL = re.compile(r"[^@\s,;<>\"()\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}
 # Typed where the link goes in a message written before the link exists (the desk's
 # form); replaced by the link's address when the message is queued.
 LINK_PLACEHOLDER = "{link}"
+# Likewise where a draft's number goes: it gets one when it is sent.
+NUMBER_PLACEHOLDER = "{number}"
 
-__all__ = ["LINK_PLACEHOLDER", "DeliveryFailed", "FileMailer", "Mailer", "SmtpMailer",
-           "default_message", "deliver_due", "mailer_for", "outbox_view", "parse_recipients",
-           "send_to_client"]
+__all__ = ["LINK_PLACEHOLDER", "NUMBER_PLACEHOLDER", "DeliveryFailed", "FileMailer", "Mailer",
+           "SmtpMailer", "default_message", "deliver_due", "mailer_for", "outbox_view",
+           "parse_recipients", "send_current_to_earlier_recipients", "send_to_client"]
 
 
 # ---------------------------------------------------------------- writing a message
@@ -118,8 +129,11 @@ def send_to_client(session: Session, ref: str, actor: User, *,
     url = client_link_url(public_url, token)
     stored = current_revision(quote)
     default_subject, default_body = default_message(quote, url, stored.language)
-    subject = " ".join((subject or "").split())[:MAX_SUBJECT] or default_subject
-    text = (body or "").strip()[:MAX_BODY] or default_body
+    # A message written for a draft names its number as {number} (it has none yet).
+    subject = (" ".join((subject or "").split())[:MAX_SUBJECT] or default_subject).replace(
+        NUMBER_PLACEHOLDER, str(quote.number))
+    text = ((body or "").strip()[:MAX_BODY] or default_body).replace(
+        NUMBER_PLACEHOLDER, str(quote.number))
     text = text.replace(LINK_PLACEHOLDER, url) if LINK_PLACEHOLDER in text else (
         f"{text}\n\n{url}")
     message = OutboxMessage(
@@ -129,6 +143,7 @@ def send_to_client(session: Session, ref: str, actor: User, *,
         next_attempt_at=now, created_at=now, created_by_id=actor.id)
     session.add(message)
     session.flush()
+    session.info[OUTBOX_WRITTEN] = True
     record(session, actor, "message.queue", quote, stored.revision,
            detail={"message_id": message.id, "recipients": addresses,
                    "link_id": link.id}, now=now)
@@ -136,15 +151,53 @@ def send_to_client(session: Session, ref: str, actor: User, *,
     return message
 
 
-@cache
-def _translations(language: str) -> NullTranslations:
-    return Translations.load(str(LOCALES_DIR), [language], domain="web")
+RESEND_INTERVAL = timedelta(hours=1)
 
 
-def default_message(quote: Quote, link_url: str, language: str) -> tuple[str, str]:
+def send_current_to_earlier_recipients(session: Session, token: str, *, public_url: str,
+                                       now: datetime | None = None) -> OutboxMessage:
+    """A superseded link's visitor asks for the current proposal: it is emailed, with a
+    new link, to the addresses the superseded one was emailed to (never to an address
+    the visitor types), at most once an hour per link. Refused (`no_current_proposal`)
+    unless the quote's current revision is sent; (`not_emailed`) if the old link was
+    never emailed; (`resent_recently`) within the hour."""
+    now = now_or(now)
+    link, quote = find_link(session, token)
+    stored = current_revision(quote)
+    if (link.revision >= quote.current_revision or quote.status != QuoteStatus.SENT
+            or stored.sent_at is None):
+        raise Refused("the quote has no later sent proposal", code="no_current_proposal",
+                      language=stored.language)
+    recipients: list[str] = []
+    for addresses in session.scalars(select(OutboxMessage.recipients).where(
+            OutboxMessage.link_id == link.id, OutboxMessage.kind == "proposal")):
+        recipients += [a for a in addresses if a.lower() not in map(str.lower, recipients)]
+    if not recipients:
+        raise Refused("the link was not emailed: there is nobody to send the current "
+                      "proposal to", code="not_emailed", language=stored.language)
+    begin_write(session)
+    recent = session.scalar(select(AuditEvent.id).where(
+        AuditEvent.quote_id == quote.id, AuditEvent.action == "link.resend",
+        AuditEvent.at > now - RESEND_INTERVAL,
+        AuditEvent.detail["from_link_id"].as_integer() == link.id).limit(1))
+    if recent is not None:
+        raise Refused("the current proposal was sent for this link within the hour",
+                      code="resent_recently", language=stored.language)
+    message = send_to_client(session, str(quote.number), quote.owner, recipients=recipients,
+                             subject=None, body=None, seen_revision=quote.current_revision,
+                             public_url=public_url, now=now)
+    record(session, None, "link.resend", quote, quote.current_revision,
+           detail={"from_link_id": link.id, "message_id": message.id,
+                   "recipients": recipients}, now=now)
+    session.flush()
+    return message
+
+
+def default_message(quote: Quote, link_url: str, language: str,
+                    number: str | None = None) -> tuple[str, str]:
     """The default subject and body of the proposal's email, in `language` (es, en,
     pt; Spain's Spanish says "presupuesto" where the rest say "propuesta")."""
-    translations = _translations(language if language in ("es", "en", "pt") else "es")
+    translations = translations_for(language)
     spain = quote.market == "ES" and language == "es"
 
     def _(message: str, **variables: Any) -> str:
@@ -156,7 +209,7 @@ def default_message(quote: Quote, link_url: str, language: str) -> tuple[str, st
     locale = MARKET_LOCALES.get(quote.market, "es_ES") if language == "es" else (
         {"pt": "pt_BR", "en": "en_US"}.get(language, "en_US"))
     contact = str((stored.request.get("client") or {}).get("contact") or "").strip()
-    number = quote.number or quote.ref
+    number = number or quote.number or quote.ref
     subject = _("Proposal %(number)s for %(client)s", number=number, client=quote.client_name)
     greeting = _("Dear %(name)s,", name=contact) if contact else _("Dear Sir or Madam,")
     body = _("Please find attached our proposal %(number)s (revision %(revision)s), valid "
@@ -176,11 +229,12 @@ def outbox_view(session: Session, quote: Quote) -> list[dict[str, Any]]:
     return [
         {"id": m.id, "kind": m.kind, "revision": m.revision, "recipients": list(m.recipients),
          "subject": m.subject, "language": m.language,
-         "attachment_revision": m.attachment_revision, "state": m.state,
+         "attachment_revision": m.attachment_revision, "receipt_id": m.receipt_id,
+         "state": m.state,
          "attempts": m.attempts, "next_attempt_at": m.next_attempt_at.isoformat(),
          "last_error": m.last_error, "created_at": m.created_at.isoformat(),
          "sent_at": m.sent_at.isoformat() if m.sent_at else None,
-         "created_by": m.created_by.email}
+         "created_by": m.created_by.email if m.created_by else None}
         for m in messages
     ]
 
@@ -197,6 +251,10 @@ class Mailer(Protocol):
     def sender(self) -> str:
         """The From address (MAIL_FROM)."""
 
+    @property
+    def desk_url(self) -> str:
+        """The desk's address (PUBLIC_URL), for the links in notices."""
+
     def send(self, message: EmailMessage) -> None:
         """Deliver the message (its From, To, Subject already set) or raise."""
 
@@ -209,6 +267,7 @@ class SmtpMailer:
     url: str
     sender: str
     timeout: float = SMTP_TIMEOUT
+    desk_url: str = DEFAULT_DESK_URL
 
     def send(self, message: EmailMessage) -> None:
         parts = urlsplit(self.url)
@@ -247,6 +306,7 @@ class FileMailer:
 
     directory: Path
     sender: str
+    desk_url: str = DEFAULT_DESK_URL
 
     def send(self, message: EmailMessage) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -255,11 +315,13 @@ class FileMailer:
         path.write_bytes(message.as_bytes())
 
 
-def mailer_for(mail_url: str | None, mail_from: str, outbox_dir: Path) -> Mailer:
+def mailer_for(mail_url: str | None, mail_from: str, outbox_dir: Path,
+               desk_url: str = DEFAULT_DESK_URL) -> Mailer:
     """SMTP at MAIL_URL, else .eml files under OUTBOX_DIR."""
+    desk_url = desk_url.rstrip("/")
     if mail_url and mail_url.strip():
-        return SmtpMailer(mail_url.strip(), mail_from)
-    return FileMailer(outbox_dir, mail_from)
+        return SmtpMailer(mail_url.strip(), mail_from, desk_url=desk_url)
+    return FileMailer(outbox_dir, mail_from, desk_url=desk_url)
 
 
 def _text(answer: bytes | str) -> str:
@@ -286,13 +348,13 @@ def deliver_due(session_factory: Callable[[], Session], *, mailer: Mailer,
     done: list[Delivery] = []
     for _ in range(limit):
         moment = now_or(now)
-        claimed = _claim(session_factory, moment, mailer.sender)
+        claimed = _claim(session_factory, moment, mailer)
         if claimed is None:
             break
         message_id, email = claimed
         error: str | None = None
         if email is None:
-            error = "no PDF was kept for the revision to attach"
+            error = "the PDF to attach was not kept"
         else:
             try:
                 mailer.send(email)
@@ -306,7 +368,7 @@ def deliver_due(session_factory: Callable[[], Session], *, mailer: Mailer,
 
 
 def _claim(session_factory: Callable[[], Session], now: datetime,
-           sender: str) -> tuple[int, EmailMessage | None] | None:
+           mailer: Mailer) -> tuple[int, EmailMessage | None] | None:
     with session_factory() as session:
         begin_write(session)
         message = session.scalars(
@@ -318,19 +380,34 @@ def _claim(session_factory: Callable[[], Session], now: datetime,
         if message is None:
             session.rollback()
             return None
-        email = _email(session, message, sender, now)
+        email = _email(session, message, mailer, now)
         message.next_attempt_at = now + LEASE
         message_id = message.id
         session.commit()
         return message_id, email
 
 
-def _email(session: Session, message: OutboxMessage, sender: str,
-           now: datetime) -> EmailMessage | None:
+def _attachment(session: Session, message: OutboxMessage) -> tuple[bytes, str] | None:
+    """The PDF a message carries and its file name; None if it should carry one that
+    is not kept."""
     number = str(message.quote.number)
-    pdf = archived_pdf(session, number, message.attachment_revision)
-    if pdf is None:
+    if message.kind == "receipt" and message.receipt_id is not None:
+        receipt = session.get(ClientReceipt, message.receipt_id)
+        return (receipt.pdf, f"{number}-r{message.revision}-receipt.pdf") if receipt else None
+    if message.attachment_revision is None:
         return None
+    pdf = archived_pdf(session, number, message.attachment_revision)
+    return (pdf, f"{number}-r{message.attachment_revision}.pdf") if pdf is not None else None
+
+
+def _email(session: Session, message: OutboxMessage, mailer: Mailer,
+           now: datetime) -> EmailMessage | None:
+    attachment = None
+    if message.kind != "notice":
+        attachment = _attachment(session, message)
+        if attachment is None:
+            return None
+    sender = mailer.sender
     email = EmailMessage()
     email["From"] = sender
     email["To"] = ", ".join(message.recipients)
@@ -338,10 +415,12 @@ def _email(session: Session, message: OutboxMessage, sender: str,
     email["Date"] = format_datetime(now)
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     email["Message-ID"] = make_msgid(f"outbox{message.id}", domain=domain)
-    email["Content-Language"] = message.language
-    email.set_content(message.body)
-    email.add_attachment(pdf, maintype="application", subtype="pdf",
-                         filename=f"{number}-r{message.attachment_revision}.pdf")
+    email.set_content(message.body.replace(DESK_PLACEHOLDER, mailer.desk_url.rstrip("/"))
+                      if message.kind == "notice" else message.body)
+    if attachment is not None:
+        pdf, filename = attachment
+        email.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+    email["Content-Language"] = message.language  # after the content, which resets Content-*
     return email
 
 

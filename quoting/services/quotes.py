@@ -33,6 +33,7 @@ from quoting.services.common import (
     revision_of,
 )
 from quoting.services.errors import InvalidTransition, NotFound, PermissionDenied
+from quoting.services.notifications import notify_approval_needed
 from quoting.services.rates import exchange_rates_for
 from quoting.store.models import (
     ApprovalDecision,
@@ -75,6 +76,9 @@ def create_quote(session: Session, request: RequestInput, author: User,
     record(session, author, "quote.create", quote, 1, None, status,
            {"rules_version": priced.rules_version}, now=now)
     session.flush()
+    if status == S.PENDING_APPROVAL:
+        notify_approval_needed(session, quote, author,
+                               str(priced.program.discount_percent), now=now)
     return quote
 
 
@@ -116,6 +120,9 @@ def revise_quote(session: Session, ref: str, request: RequestInput, author: User
     record(session, author, "quote.revise", quote, revision, previous_status, status,
            {"rules_version": priced.rules_version}, now=now)
     session.flush()
+    if status == S.PENDING_APPROVAL:
+        notify_approval_needed(session, quote, author,
+                               str(priced.program.discount_percent), now=now)
     return quote
 
 

@@ -110,6 +110,19 @@ def end_sessions(session: Session, user: User) -> int:
     return fresh.session_version
 
 
+DESK_LANGUAGES = ("es", "en", "pt")
+
+
+def set_language(session: Session, user: User, language: str) -> None:
+    """The desk language the user chose: their emailed notices use it too."""
+    if language not in DESK_LANGUAGES:
+        raise QuoteInputError.single("language", f"one of {', '.join(DESK_LANGUAGES)}")
+    if user.language != language:
+        begin_write(session)
+        user.language = language
+        session.flush()
+
+
 def set_password(session: Session, email: str, new_password: str, actor: User) -> User:
     """A new password for the user with `email` (the actor's own, or anyone's for an
     admin); every session of that user ends."""

@@ -4,14 +4,24 @@ A link shows one sent revision. Only the SHA-256 of its token is stored (the
 token is shown once, when the link is made), so the table alone opens nothing.
 A decision made through a link is evidence: who accepted or declined, in what
 capacity, when, from where, and the SHA-256 of the exact PDF they were sent.
-`client_decisions` is append-only (database triggers, migration 0007).
+`client_decisions` is append-only (database triggers, migration 0007). Each
+decision gets a receipt, a one-page PDF/A kept byte for byte (`client_receipts`,
+append-only too, migration 0009).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quoting.store.models import Base, Quote, User, UTCDateTime, utcnow
@@ -66,4 +76,21 @@ class ClientDecision(Base):
     # The SHA-256 recorded on the revision for the PDF kept when it was sent.
     pdf_sha256: Mapped[str] = mapped_column(String(64))
 
+    quote: Mapped[Quote] = relationship()
     link: Mapped[ClientLink] = relationship()
+
+
+class ClientReceipt(Base):
+    """The receipt of a client's decision: the PDF/A the client was given (on the page
+    and by mail), kept byte for byte. Append-only (migration 0009)."""
+
+    __tablename__ = "client_receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("client_decisions.id"), unique=True)
+    language: Mapped[str] = mapped_column(String(5))
+    sha256: Mapped[str] = mapped_column(String(64))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    decision: Mapped[ClientDecision] = relationship()

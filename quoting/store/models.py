@@ -114,6 +114,8 @@ class User(Base):
     # Part of the sign-in cookies' user id: raising it (sign out, a new password,
     # deactivation) ends every session and remember-me cookie of the user.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The language the user chose on the desk (es, en, pt): their notices by mail use it.
+    language: Mapped[str] = mapped_column(String(5), default="es")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def __repr__(self) -> str:
@@ -374,6 +376,11 @@ def _refuse_revision_rewrite(mapper: Mapper[QuoteRevision], _connection: Connect
 
 # API tokens, client links, client decisions and the outbox live in their own modules; imported
 # here so they join Base.metadata.
-from quoting.store.client_links import ClientDecision, ClientLink  # noqa: E402, F401
+from quoting.store.client_links import (  # noqa: E402, F401
+    ClientDecision,
+    ClientLink,
+    ClientReceipt,
+)
+from quoting.store.notifications import Notification  # noqa: E402, F401
 from quoting.store.outbox import OutboxMessage  # noqa: E402, F401
 from quoting.store.tokens import ApiToken  # noqa: E402, F401

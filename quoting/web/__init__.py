@@ -37,10 +37,18 @@ class Setting:
     default: str | int | bool | None
     meaning: str
     unit: str = ""  # what an integer counts, for the error message
+    schemes: tuple[str, ...] = ()  # a URL's: the schemes it may have (none: any text)
 
     def parse(self, raw: str) -> str | int | bool:
         if self.kind is str:
-            return raw
+            scheme = raw.strip().partition("://")[0].lower() if "://" in raw else ""
+            if self.schemes and scheme not in self.schemes:
+                # Only the scheme: the rest may hold a password.
+                raise ValueError(f"environment variable {self.name} must start with "
+                                 f"{' or '.join(s + '://' for s in self.schemes)} "
+                                 f"(e.g. {self.schemes[0]}://127.0.0.1:6379/0); got "
+                                 f"{'scheme ' + repr(scheme) if scheme else 'no scheme'}")
+            return raw.strip() if self.schemes else raw
         text = raw.strip()
         if self.kind is bool:
             if text.lower() in ("1", "true", "yes", "on"):
@@ -102,6 +110,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OUTBOX_DIR", str, None,
             "where emails are written as .eml files when MAIL_URL is unset; unset: "
             "instance/outbox/"),
+    Setting("QUEUE_URL", str, None, "the Redis whose RQ queue `quoting worker` delivers "
+            "emails from (redis://host:port/db, rediss://…); unset: delivered in the "
+            "request", schemes=("redis", "rediss")),
+    # The seller's PAdES signature on sent proposals (quoting.signing): both or neither.
+    Setting("SIGNING_CERT", str, None,
+            "the seller's PEM certificate that signs sent proposals; unset (with "
+            "SIGNING_KEY): proposals are sent unsigned"),
+    Setting("SIGNING_KEY", str, None,
+            "the unencrypted PEM private key of SIGNING_CERT"),
 )
 
 
@@ -150,9 +167,24 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
+    _use_seller_signer(app)
     ratelimits.init_app(app)
     _register_blueprints(app)
     return app
+
+
+def _use_seller_signer(app: Flask) -> None:
+    """Sign the proposals this process sends with SIGNING_CERT and SIGNING_KEY; with
+    neither set they are sent unsigned (one warning). Half a pair, or files that are
+    not a matching certificate and key, stop the start (ValueError naming the setting)."""
+    from quoting import services, signing
+
+    signer = signing.signer_from_settings(app.config.get("SIGNING_CERT"),
+                                          app.config.get("SIGNING_KEY"))
+    if signer is None:
+        app.logger.warning("SIGNING_CERT and SIGNING_KEY are unset: sent proposals carry "
+                           "no seller's signature")
+    services.use_seller_signer(signer)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -163,6 +195,9 @@ def _register_blueprints(app: Flask) -> None:
     from quoting.web import api  # the finance JSON API, /api/v1/ (bearer tokens)
 
     api.register(app)
+    from quoting.web import delivery  # emails a request wrote go out when it ends
+
+    delivery.register(app)
 
 
 def outbox_mailer(config: Mapping[str, Any], instance: Path = INSTANCE) -> Any:
@@ -173,7 +208,7 @@ def outbox_mailer(config: Mapping[str, Any], instance: Path = INSTANCE) -> Any:
     directory = Path(config.get("OUTBOX_DIR") or instance / "outbox")
     return mailer_for(config.get("MAIL_URL"), str(config.get("MAIL_FROM")
                                                   or "Proposals <proposals@localhost>"),
-                      directory)
+                      directory, str(config.get("PUBLIC_URL") or "http://127.0.0.1:8000"))
 
 
 def db_session() -> Session:

@@ -192,6 +192,10 @@ def set_language() -> Response:
     form = LanguageForm()
     if form.validate_on_submit():
         session["ui_language"] = form.language.data
+        if current_user.is_authenticated:  # remembered for the notices emailed to them
+            store = db_session()
+            services.set_language(store, signed_in(), str(form.language.data))
+            store.commit()
     return redirect(_safe_next(request.form.get("next")))
 
 

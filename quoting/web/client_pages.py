@@ -3,7 +3,9 @@ PDF as kept when sent, and a form to accept or decline it online.
 
 `/p/<token>` shows the proposal as a web page (the same words and figures as its
 PDF: the body of `proposal_html(snapshot)`, styled by the proposal's own CSS and
-served under this site's Content-Security-Policy), in the revision's language.
+served under this site's Content-Security-Policy), in the revision's language;
+above it, when an earlier revision was sent to the client, what changed since then
+(quoting.web.client_changes).
 Nothing here needs a signed-in user (quoting.web.guards lists these endpoints as
 public), but hostile input is refused and every form post needs its CSRF token.
 An unknown token gets a 404 that says nothing about any quote, and counts
@@ -15,6 +17,7 @@ counted as the client, and cannot decide in the client's name.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +33,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
@@ -41,6 +44,7 @@ from quoting.errors import QuoteInputError
 from quoting.services import ClientLinkView, ServiceError
 from quoting.store.db import REPO_ROOT
 from quoting.web import db_session, guards, input_guard, ratelimits
+from quoting.web.client_changes import changes_section
 from quoting.web.extensions import csrf
 from quoting.web.text import _
 
@@ -140,7 +144,7 @@ def proposal(token: str) -> ResponseReturnValue:
         session.commit()
     except ServiceError as exc:
         session.rollback()
-        return _refused(exc)
+        return _refused(exc, token)
     with force_locale(_language(view)):
         return _proposal_page(view, token)
 
@@ -164,6 +168,58 @@ def pdf(token: str) -> ResponseReturnValue:
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.route("/p/<token>/receipt")
+def receipt(token: str) -> ResponseReturnValue:
+    """The receipt of the client's decision (a one-page PDF/A), as kept when issued."""
+    session = db_session()
+    try:
+        view = services.open_client_link(session, token, record_view=False)
+        if view.decision is None:
+            session.rollback()
+            return _gone_page(404, _("Not found"), "")
+        kept = services.issue_receipt(session, view.decision)
+        body = kept.pdf
+        session.commit()
+    except ServiceError as exc:
+        session.rollback()
+        return _refused(exc)
+    response = make_response(body)
+    response.mimetype = "application/pdf"
+    filename = f"{view.number}-r{view.link.revision}-receipt.pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/p/<token>/current", methods=["POST"])
+def current(token: str) -> ResponseReturnValue:
+    """From a superseded link: email the current proposal (with its own link) to the
+    addresses this link was emailed to, at most once an hour."""
+    session = db_session()
+    try:
+        services.send_current_to_earlier_recipients(
+            session, token, public_url=str(current_app.config["PUBLIC_URL"]))
+        session.commit()
+    except ServiceError as exc:
+        session.rollback()
+        if exc.code not in ("not_emailed", "resent_recently", "no_current_proposal"):
+            return _refused(exc)
+        language = str(exc.params.get("language") or "")
+        with force_locale(language if language in LANGUAGES else _browser_language()):
+            return _gone_page(409, _("A newer proposal exists"), {
+                "not_emailed": _("This link was not sent by email: ask your contact for "
+                                 "the link to the current proposal."),
+                "resent_recently": _("The current proposal was emailed less than an hour "
+                                     "ago: check your inbox, and your spam folder."),
+                "no_current_proposal": _("There is no newer proposal to send yet: your "
+                                         "contact will send it when it is ready."),
+            }[exc.code])
+    with force_locale(_browser_language()):
+        return _gone_page(200, _("On its way"), _(
+            "The current proposal is on its way to the addresses this link was emailed "
+            "to, with a new link."))
 
 
 @bp.route("/p/<token>/accept", methods=["POST"])
@@ -226,6 +282,7 @@ def _decide(token: str, decision: str) -> ResponseReturnValue:
                     "This proposal's validity has ended: it can no longer be accepted "
                     "online. Ask your contact for a current proposal."))
             return _refused(exc)
+        _issue_receipt(token)
         if decision == "accept":
             flash(_("Thank you. Your acceptance is recorded; the evidence is below."),
                   "success")
@@ -233,6 +290,22 @@ def _decide(token: str, decision: str) -> ResponseReturnValue:
             flash(_("Your answer is recorded. Thank you for considering our proposal."),
                   "success")
         return redirect(url_for(".proposal", token=token), code=303)
+
+
+def _issue_receipt(token: str) -> None:
+    """The decision is recorded: its receipt is rendered, kept and emailed now. A
+    failure here loses nothing (the decision stands; the receipt is issued when the
+    page or its download asks for it) and is logged. The request hands the emails on
+    when it ends (quoting.web.delivery)."""
+    session = db_session()
+    try:
+        view = services.open_client_link(session, token, record_view=False)
+        if view.decision is not None:
+            services.issue_receipt(session, view.decision)
+            session.commit()
+    except Exception:
+        session.rollback()
+        current_app.logger.exception("issuing the receipt of a client decision")
 
 
 def _field_errors(exc: QuoteInputError, view: ClientLinkView,
@@ -271,6 +344,7 @@ def _proposal_page(view: ClientLinkView, token: str, *, status: int = 200,
     body = INLINE_STYLE.sub("", match.group(1) if match else "")
     decided = view.status in ("accepted", "declined")
     desk_user = _desk_user()
+    changes = _changes(view)
     html = render_template(
         "client/proposal.html", view=view, token=token, facts=facts,
         proposal_body=Markup(body),  # the proposal's template escaped its free text
@@ -278,13 +352,22 @@ def _proposal_page(view: ClientLinkView, token: str, *, status: int = 200,
         decision=view.decision, decided_elsewhere=decided and view.decision is None,
         may_decide=not decided and not desk_user,
         notice=notice or (_desk_notice() if desk_user and not decided else None),
-        errors=errors or {}, typed=typed or {}, opened=opened)
+        errors=errors or {}, typed=typed or {}, opened=opened, changes=changes)
     response = make_response(html, status)
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
-def _refused(exc: ServiceError) -> ResponseReturnValue:
+def _changes(view: ClientLinkView) -> dict[str, Any] | None:
+    """What changed since the revision sent to the client before, if one was."""
+    changes = services.changes_since_sent(db_session(), view.number, view.link.revision)
+    if changes is None:
+        return None
+    return changes_section(changes, view.market, _language(view),
+                           str(view.snapshot["rules_version"]))
+
+
+def _refused(exc: ServiceError, token: str | None = None) -> ResponseReturnValue:
     """The page for a link that opens nothing: 404 for an unknown (or tampered)
     token, saying nothing of any quote; 410 for one that no longer shows an open
     proposal, in its proposal's language."""
@@ -308,13 +391,23 @@ def _refused(exc: ServiceError) -> ResponseReturnValue:
             "link_withdrawn": (_("Proposal withdrawn"), _(
                 "This proposal was withdrawn and can no longer be accepted.")),
         }[exc.code]
+        sent_at = exc.params.get("newer_sent_at")
+        if exc.code == "link_superseded" and sent_at and token:
+            message = _("Revision %(revision)s of this proposal replaced it on %(date)s; "
+                        "its link was emailed to the people this one was sent to.",
+                        revision=exc.params["newer_revision"],
+                        date=format_date(datetime.fromisoformat(str(sent_at)).date(),
+                                         format="long"))
+            return _gone_page(410, title, message,
+                              resend_url=url_for(".current", token=token))
         return _gone_page(410, title, message)
 
 
-def _gone_page(code: int, title: str, message: str) -> ResponseReturnValue:
+def _gone_page(code: int, title: str, message: str,
+               resend_url: str | None = None) -> ResponseReturnValue:
     response = make_response(render_template(
         "client/gone.html", code=code, title=title, message=message,
-        lang=_current_language()), code)
+        lang=_current_language(), resend_url=resend_url), code)
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

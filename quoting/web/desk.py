@@ -25,7 +25,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from quoting.store.db import REPO_ROOT
-from quoting.web import auth, client_pages, input_guard, quotes, tokens
+from quoting.web import auth, client_pages, input_guard, notices, quotes, tokens
 from quoting.web.extensions import babel, csrf, login_manager
 from quoting.web.formatting import install_filters
 from quoting.web.text import _
@@ -85,6 +85,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(quotes.bp)
     app.register_blueprint(tokens.bp)
+    app.register_blueprint(notices.bp)
     app.register_blueprint(client_pages.bp)  # the client's side: /p/<token>, no sign-in
 
 
@@ -145,4 +146,5 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
 
 
 def _page_globals() -> dict[str, Any]:
-    return {"ui_languages": UI_LANGUAGES, "current_language": ui_language()}
+    return {"ui_languages": UI_LANGUAGES, "current_language": ui_language(),
+            "unread_notices": notices.unread_notices}

@@ -26,6 +26,7 @@ from quoting.web.text import _
 # The client's pages (quoting.web.client_pages) open with a private link instead.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "static",
                               "client_pages.proposal", "client_pages.pdf",
+                              "client_pages.receipt", "client_pages.current",
                               "client_pages.accept", "client_pages.decline",
                               "client_pages.asset"})
 

@@ -41,20 +41,6 @@ def history(number: str) -> str:
                            events=services.quote_events(db_session(), quote.ref))
 
 
-def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
-    if isinstance(value, dict):
-        flat: dict[str, str] = {}
-        for key, item in value.items():
-            flat.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    if isinstance(value, list | tuple):
-        flat = {}
-        for index, item in enumerate(value):
-            flat.update(_flatten(item, f"{prefix}.{index + 1}"))
-        return flat
-    return {prefix: "" if value is None else str(value)}
-
-
 def _field_label(key: str) -> str:
     """A request field's name as the form shows it ("licenses.2.seats" -> "License 2: seats")."""
     parts = key.split(".")
@@ -83,7 +69,5 @@ def _field_label(key: str) -> str:
 
 def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, str]]:
     """Every request field whose value differs between two revisions."""
-    old, new = _flatten(before), _flatten(after)
-    return [{"field": key, "label": _field_label(key), "before": old.get(key, ""),
-             "after": new.get(key, "")}
-            for key in sorted(set(old) | set(new)) if old.get(key, "") != new.get(key, "")]
+    return [{"field": key, "label": _field_label(key), "before": old, "after": new}
+            for key, old, new in services.field_differences(before, after)]

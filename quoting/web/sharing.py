@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -12,7 +10,7 @@ from quoting import services
 from quoting.errors import QuoteInputError
 from quoting.services import NotFound, ServiceError
 from quoting.store.models import Quote
-from quoting.web import db_session, outbox_mailer
+from quoting.web import db_session
 from quoting.web.auth import signed_in
 from quoting.web.quotes import (
     STALE_PAGE,
@@ -61,7 +59,8 @@ def _contact_emails(quote: Quote) -> str:
 @bp.route("/quotes/<number>/send", methods=["GET", "POST"])
 def send_to_client(number: str) -> BaseResponse | tuple[str, int] | str:
     """Email the proposal to the client: its PDF as kept when sent and a private link,
-    queued in the outbox and delivered right after (or by `quoting worker`)."""
+    queued in the outbox and handed on when the request ends (quoting.web.delivery:
+    delivered right after, or by `quoting worker` with QUEUE_URL)."""
     quote = load_quote(number)
     if not sharing_allowed(quote):
         flash(_("Only a draft that may be sent, or a sent quote, can be emailed to the "
@@ -69,7 +68,9 @@ def send_to_client(number: str) -> BaseResponse | tuple[str, int] | str:
         return redirect(url_for("quotes.show", number=quote.ref))
     language = services.current_revision(quote).language
     if request.method == "GET":
-        subject, body = services.default_message(quote, services.LINK_PLACEHOLDER, language)
+        subject, body = services.default_message(
+            quote, services.LINK_PLACEHOLDER, language,
+            None if quote.number else services.NUMBER_PLACEHOLDER)
         return render_template("quotes/send.html", quote=quote, errors={},
                                recipients=_contact_emails(quote), subject=subject, body=body,
                                seen_revision=quote.current_revision)
@@ -108,18 +109,6 @@ def send_to_client(number: str) -> BaseResponse | tuple[str, int] | str:
                                      exc_info=exc.__cause__)
         flash(refusal_message(exc), "error")
         return redirect(url_for("quotes.show", number=quote.ref))
-    _deliver_now()
     flash(_("%(number)s is on its way to %(recipients)s, with its PDF and a private link.",
             number=ref, recipients=", ".join(addresses)), "success")
     return redirect(url_for("quotes.show", number=ref))
-
-
-def _deliver_now() -> None:
-    """Without a queue, deliver in this process right after the commit: a failure
-    leaves the message queued for `quoting worker` (or the next send)."""
-    try:
-        services.deliver_due(current_app.extensions["quoting.sessions"],
-                             mailer=outbox_mailer(current_app.config,
-                                                  Path(current_app.instance_path)))
-    except Exception:  # the message is kept; the worker will try again
-        current_app.logger.exception("delivering the outbox")

@@ -8,9 +8,11 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
@@ -36,6 +38,16 @@ def live_server(tmp_path_factory: pytest.TempPathFactory,
         services.create_user(session, SALES_EMAIL, "Valeria Ventas", "sales", PASSWORD)
         session.commit()
     app = create_app({"ENGINE": engine, "SECRET_KEY": "e2e-secret"})
+    try:
+        with serving(app) as url:
+            yield url
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """The app served on 127.0.0.1 (a free port) in a thread; its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -45,7 +57,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory,
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -244,7 +244,8 @@ def test_accepting_records_every_piece_of_evidence(session: Session, sales: User
                 "ip": "203.0.113.9", "user_agent": EVIDENCE["user_agent"],
                 "pdf_sha256": revision.pdf_sha256, "link_id": link.id}
     assert event.detail == expected
-    assert services.quote_view(session, stored)["acceptance"] == expected
+    # The receipt is issued once the decision is committed (services.issue_receipt).
+    assert services.quote_view(session, stored)["acceptance"] == {**expected, "receipt": None}
     # The link keeps showing the proposal with its decision.
     opened = services.open_client_link(session, token, now=at + timedelta(days=90))
     assert opened.status == "accepted"

@@ -15,7 +15,8 @@ from tests.web.conftest import app_config
 # Reachable without a user: the sign-in page, the language switch on it, static files,
 # and the client's pages, opened with a private link (an unknown one here: 404).
 PUBLIC = {"auth.login", "auth.set_language", "static", "client_pages.proposal",
-          "client_pages.pdf", "client_pages.accept", "client_pages.decline",
+          "client_pages.pdf", "client_pages.receipt", "client_pages.current",
+          "client_pages.accept", "client_pages.decline",
           "client_pages.asset"}
 SAMPLE_VALUES = {"number": "D-00001", "action": "send", "filename": "css/app.css",
                  "token_id": 1, "client_id": 1, "token": "x" * 43}

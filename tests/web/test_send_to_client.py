@@ -76,6 +76,10 @@ def test_the_page_is_prefilled_and_sending_delivers_the_pdf_and_a_working_link(
     assert "legal@client.example" in envelope.rcpt_tos
     received = email.message_from_bytes(envelope.content, policy=policy.default)
     assert received["Subject"] == "Nuestra propuesta"
+    assert received["Content-Language"] == "es"
+    # Written while the quote was a draft, the text names the number it got when sent.
+    assert "{number}" in fields["body"]
+    assert f"nuestra propuesta {number} (revisión 1)" in received.get_body().get_content()
     text_part, pdf_part = received.iter_parts()
     assert pdf_part.get_content_type() == "application/pdf"
     assert hashlib.sha256(pdf_part.get_content()).hexdigest() == sha256

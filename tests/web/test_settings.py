@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from quoting.signing import generate_demo_pair
 from quoting.web import SETTINGS, create_app
 from tests.web.conftest import PASSWORD, SALES
 
@@ -20,7 +21,7 @@ NAMED_IN_THE_README = [
     "API_RATE_WINDOW_SECONDS", "LOGIN_FAILURES_PER_EMAIL", "LOGIN_FAILURES_PER_ADDRESS",
     "LOGIN_FAILURE_WINDOW_SECONDS", "MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE",
     "MAX_FORM_PARTS", "SALES_OWN_QUOTES_ONLY", "PUBLIC_URL", "MAIL_URL", "MAIL_FROM",
-    "OUTBOX_DIR",
+    "OUTBOX_DIR", "QUEUE_URL", "SIGNING_CERT", "SIGNING_KEY",
 ]
 FROM_THE_ENVIRONMENT = [
     ("QUOTING_ENV", "production", "production"),
@@ -43,7 +44,19 @@ FROM_THE_ENVIRONMENT = [
      "smtp://mail.example.com:587?starttls=1"),
     ("MAIL_FROM", "Acme <quotes@acme.example>", "Acme <quotes@acme.example>"),
     ("OUTBOX_DIR", "/tmp/acme-outbox", "/tmp/acme-outbox"),
+    ("QUEUE_URL", " redis://127.0.0.1:6379/3 ", "redis://127.0.0.1:6379/3"),
+    # Paths in the folder of the `signing_pair` fixture: the app loads them at start.
+    ("SIGNING_CERT", "{pair}/seller-cert.pem", "{pair}/seller-cert.pem"),
+    ("SIGNING_KEY", "{pair}/seller-key.pem", "{pair}/seller-key.pem"),
 ]
+
+
+@pytest.fixture(scope="module")
+def signing_pair(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with a demo signing pair (the two signing settings come together)."""
+    folder = tmp_path_factory.mktemp("signing")
+    generate_demo_pair(folder)
+    return folder
 
 
 @pytest.fixture(autouse=True)
@@ -72,8 +85,13 @@ def test_the_readme_settings_table_lists_every_setting_with_its_default() -> Non
 
 @pytest.mark.parametrize(("name", "value", "expected"), FROM_THE_ENVIRONMENT)
 def test_each_setting_is_taken_from_the_environment(
-        engine: Engine, monkeypatch: pytest.MonkeyPatch, name: str, value: str,
-        expected: object) -> None:
+        engine: Engine, monkeypatch: pytest.MonkeyPatch, signing_pair: Path, name: str,
+        value: str, expected: object) -> None:
+    if name.startswith("SIGNING_"):  # one without the other stops the start
+        monkeypatch.setenv("SIGNING_CERT", str(signing_pair / "seller-cert.pem"))
+        monkeypatch.setenv("SIGNING_KEY", str(signing_pair / "seller-key.pem"))
+        value = value.format(pair=signing_pair)
+        expected = str(expected).format(pair=signing_pair)
     monkeypatch.setenv(name, value)
     app = create_app({"ENGINE": engine, "TESTING": True})
     assert app.config[name] == expected
@@ -163,3 +181,22 @@ def test_an_on_off_setting_refuses_anything_else_naming_the_variable(
     monkeypatch.setenv("SALES_OWN_QUOTES_ONLY", "maybe")
     with pytest.raises(ValueError, match="SALES_OWN_QUOTES_ONLY must be on or off"):
         create_app({"TESTING": True})
+
+
+@pytest.mark.parametrize("value", ["rediss://:secret@redis.example:6380/0",
+                                   "REDIS://127.0.0.1:6379/0"])
+def test_the_queue_url_takes_redis_with_or_without_tls(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("QUEUE_URL", value)
+    assert create_app({"ENGINE": engine, "TESTING": True}).config["QUEUE_URL"] == value
+
+
+@pytest.mark.parametrize("value", ["amqp://guest:hunter2@127.0.0.1/", "127.0.0.1:6379",
+                                   "memory://"])
+def test_a_queue_url_that_is_not_redis_stops_the_start_without_showing_a_password(
+        monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("QUEUE_URL", value)
+    with pytest.raises(ValueError, match=r"QUEUE_URL must start with redis:// or rediss://"
+                       ) as raised:
+        create_app({"TESTING": True})
+    assert "hunter2" not in str(raised.value)

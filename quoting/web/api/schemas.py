@@ -46,6 +46,18 @@ class SectionTotals(_Out):
     total: DecimalString
 
 
+class ClientDecisionOut(_Out):
+    """The client's decision on the current revision, made through its private link."""
+
+    decision: str = Field(description="accepted or declined")
+    decided_at: datetime
+    signer_name: str | None
+    signer_position: str | None
+    po_number: str | None
+    pdf_sha256: str = Field(description="SHA-256 of the PDF the client was sent and "
+                            "answered.")
+
+
 class QuoteItem(_Out):
     number: str | None = Field(description="Given when the quote is first sent; null for "
                                "a draft never sent.")
@@ -65,6 +77,7 @@ class QuoteItem(_Out):
     created_at: datetime
     updated_at: datetime
     sent_at: datetime | None
+    client_decision: ClientDecisionOut | None = None
 
 
 class QuotePage(_Out):
@@ -135,6 +148,10 @@ class QuoteDetail(BaseModel):
     updated_at: datetime
     revisions: list[RevisionOut]
     events: list[EventOut]
+    acceptance: dict[str, Any] | None = Field(
+        default=None, description="The client's online decision with its evidence: "
+        "decision, signer, position, PO number, reason, time, address, browser, revision, "
+        "the SHA-256 of the PDF answered, and the receipt's SHA-256.")
 
 
 class Bucket(_Out):
