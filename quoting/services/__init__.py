@@ -87,7 +87,9 @@ from quoting.services.outbox import (
     SmtpMailer,
     default_message,
     deliver_due,
+    get_message,
     mailer_for,
+    message_view,
     outbox_view,
     parse_recipients,
     send_current_to_earlier_recipients,
@@ -109,7 +111,7 @@ from quoting.services.quotes import (
     revise_quote,
 )
 from quoting.services.rates import RatesImport, import_rates_csv, rate_in_force
-from quoting.services.receipts import issue_receipt, receipt_for
+from quoting.services.receipts import issue_receipt, quote_receipt, receipt_for
 from quoting.services.users import (
     authenticate_user,
     create_user,
@@ -181,6 +183,7 @@ __all__ = [
     "find_clients",
     "format_number",
     "get_client",
+    "get_message",
     "get_quote",
     "get_user",
     "history",
@@ -194,12 +197,14 @@ __all__ = [
     "mark_read",
     "may_decide",
     "may_rename_client",
+    "message_view",
     "notices_for",
     "open_client_link",
     "outbox_view",
     "owner_restriction",
     "parse_recipients",
     "quote_events",
+    "quote_receipt",
     "quote_view",
     "rate_in_force",
     "receipt_for",

@@ -44,7 +44,7 @@ from quoting.i18n import MARKET_LOCALES
 from quoting.services.common import begin_write, now_or, record
 from quoting.services.delivery import client_link_url, create_client_link, find_link
 from quoting.services.documents import archived_pdf
-from quoting.services.errors import Refused
+from quoting.services.errors import NotFound, Refused
 from quoting.services.lifecycle import send_quote
 from quoting.services.messages import (
     DEFAULT_DESK_URL,
@@ -70,15 +70,31 @@ LEASE = timedelta(minutes=10)
 SMTP_TIMEOUT = 30
 EMAIL = re.compile(r"[^@\s,;<>\"()\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?"
                    r"\.[A-Za-z]{2,63}")
+# Each email names its outbox message (FileMailer names its file after it).
+MESSAGE_HEADER = "X-Quoting-Message"
 # Typed where the link goes in a message written before the link exists (the desk's
 # form); replaced by the link's address when the message is queued.
 LINK_PLACEHOLDER = "{link}"
 # Likewise where a draft's number goes: it gets one when it is sent.
 NUMBER_PLACEHOLDER = "{number}"
 
-__all__ = ["LINK_PLACEHOLDER", "NUMBER_PLACEHOLDER", "DeliveryFailed", "FileMailer", "Mailer",
-           "SmtpMailer", "default_message", "deliver_due", "mailer_for", "outbox_view",
-           "parse_recipients", "send_current_to_earlier_recipients", "send_to_client"]
+__all__ = [
+    "LINK_PLACEHOLDER",
+    "NUMBER_PLACEHOLDER",
+    "DeliveryFailed",
+    "FileMailer",
+    "Mailer",
+    "SmtpMailer",
+    "default_message",
+    "deliver_due",
+    "get_message",
+    "mailer_for",
+    "message_view",
+    "outbox_view",
+    "parse_recipients",
+    "send_current_to_earlier_recipients",
+    "send_to_client",
+]
 
 
 # ---------------------------------------------------------------- writing a message
@@ -226,17 +242,29 @@ def outbox_view(session: Session, quote: Quote) -> list[dict[str, Any]]:
     """The quote's messages as JSON-ready data (oldest first)."""
     messages = session.scalars(select(OutboxMessage).where(OutboxMessage.quote_id == quote.id)
                                .order_by(OutboxMessage.id)).all()
-    return [
-        {"id": m.id, "kind": m.kind, "revision": m.revision, "recipients": list(m.recipients),
-         "subject": m.subject, "language": m.language,
-         "attachment_revision": m.attachment_revision, "receipt_id": m.receipt_id,
-         "state": m.state,
-         "attempts": m.attempts, "next_attempt_at": m.next_attempt_at.isoformat(),
-         "last_error": m.last_error, "created_at": m.created_at.isoformat(),
-         "sent_at": m.sent_at.isoformat() if m.sent_at else None,
-         "created_by": m.created_by.email if m.created_by else None}
-        for m in messages
-    ]
+    return [message_view(m) for m in messages]
+
+
+def get_message(session: Session, quote: Quote, message_id: int) -> OutboxMessage:
+    """One of the quote's messages (NotFound otherwise)."""
+    message = session.get(OutboxMessage, message_id)
+    if message is None or message.quote_id != quote.id:
+        raise NotFound(f"{quote.ref} has no email {message_id}", code="message_unknown")
+    return message
+
+
+def message_view(m: OutboxMessage) -> dict[str, Any]:
+    """A message as JSON-ready data."""
+    return {
+        "id": m.id, "kind": m.kind, "revision": m.revision, "recipients": list(m.recipients),
+        "subject": m.subject, "body": m.body, "language": m.language,
+        "attachment_revision": m.attachment_revision, "receipt_id": m.receipt_id,
+        "state": m.state,
+        "attempts": m.attempts, "next_attempt_at": m.next_attempt_at.isoformat(),
+        "last_error": m.last_error, "created_at": m.created_at.isoformat(),
+        "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+        "created_by": m.created_by.email if m.created_by else None,
+    }
 
 
 # ---------------------------------------------------------------- mailers
@@ -310,9 +338,11 @@ class FileMailer:
 
     def send(self, message: EmailMessage) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^A-Za-z0-9.-]+", "_", str(message["Message-ID"]).strip("<>"))
-        path = self.directory / f"{name}.eml"
-        path.write_bytes(message.as_bytes())
+        self.path_for(int(str(message[MESSAGE_HEADER]))).write_bytes(message.as_bytes())
+
+    def path_for(self, message_id: int) -> Path:
+        """Where the outbox message `message_id` is written (the desk reads it there)."""
+        return self.directory / f"message-{message_id}.eml"
 
 
 def mailer_for(mail_url: str | None, mail_from: str, outbox_dir: Path,
@@ -415,6 +445,7 @@ def _email(session: Session, message: OutboxMessage, mailer: Mailer,
     email["Date"] = format_datetime(now)
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     email["Message-ID"] = make_msgid(f"outbox{message.id}", domain=domain)
+    email[MESSAGE_HEADER] = str(message.id)
     email.set_content(message.body.replace(DESK_PLACEHOLDER, mailer.desk_url.rstrip("/"))
                       if message.kind == "notice" else message.body)
     if attachment is not None:

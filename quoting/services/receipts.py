@@ -24,6 +24,7 @@ from quoting.services.delivery import evidence_view
 from quoting.services.documents import revision_snapshot
 from quoting.services.messages import queue_message, translations_for
 from quoting.store.client_links import ClientDecision, ClientReceipt
+from quoting.store.models import Quote
 from quoting.store.outbox import OutboxMessage
 
 ReceiptRenderer = Callable[[Mapping[str, Any], Mapping[str, Any]], bytes]
@@ -38,6 +39,13 @@ def render_receipt(snapshot: Mapping[str, Any], evidence: Mapping[str, Any]) -> 
 def receipt_for(session: Session, decision: ClientDecision) -> ClientReceipt | None:
     return session.scalars(select(ClientReceipt).where(
         ClientReceipt.decision_id == decision.id)).one_or_none()
+
+
+def quote_receipt(session: Session, quote: Quote) -> ClientReceipt | None:
+    """The receipt of the client's latest decision on the quote, if one was issued."""
+    return session.scalars(select(ClientReceipt).join(ClientDecision)
+                           .where(ClientDecision.quote_id == quote.id)
+                           .order_by(ClientDecision.id.desc()).limit(1)).one_or_none()
 
 
 def issue_receipt(session: Session, decision: ClientDecision, *,

@@ -3,14 +3,25 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from pathlib import Path
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response as BaseResponse
 
 from quoting import services
 from quoting.errors import QuoteInputError
 from quoting.services import NotFound, ServiceError
 from quoting.store.models import Quote
-from quoting.web import db_session
+from quoting.web import db_session, outbox_mailer
 from quoting.web.auth import signed_in
 from quoting.web.quotes import (
     STALE_PAGE,
@@ -112,3 +123,62 @@ def send_to_client(number: str) -> BaseResponse | tuple[str, int] | str:
     flash(_("%(number)s is on its way to %(recipients)s, with its PDF and a private link.",
             number=ref, recipients=", ".join(addresses)), "success")
     return redirect(url_for("quotes.show", number=ref))
+
+
+@bp.route("/quotes/<number>/messages/<int:message_id>")
+def message(number: str, message_id: int) -> str:
+    """An email of the quote as it was written: recipients, subject, text and what it
+    attached; without MAIL_URL, the .eml file it was delivered as."""
+    quote = load_quote(number)
+    session = db_session()
+    try:
+        stored = services.get_message(session, quote, message_id)
+    except NotFound:
+        abort(404, description=_("There is no such email."))
+    if stored.kind == "notice":  # a desk user's own notice, not the client's mail
+        abort(404, description=_("There is no such email."))
+    eml = _eml_path(message_id)
+    return render_template("quotes/message.html", quote=quote,
+                           message=services.message_view(stored),
+                           sender=str(current_app.config.get("MAIL_FROM") or ""),
+                           has_eml=eml is not None and eml.is_file())
+
+
+@bp.route("/quotes/<number>/messages/<int:message_id>/eml")
+def message_eml(number: str, message_id: int) -> BaseResponse:
+    """The .eml file the email was delivered as (only without MAIL_URL)."""
+    quote = load_quote(number)
+    try:
+        stored = services.get_message(db_session(), quote, message_id)
+    except NotFound:
+        abort(404, description=_("There is no such email."))
+    eml = _eml_path(message_id)
+    if stored.kind == "notice" or eml is None or not eml.is_file():
+        abort(404, description=_("There is no such email."))
+    response = make_response(eml.read_bytes())
+    response.mimetype = "message/rfc822"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{quote.ref}-email-{message_id}.eml"')
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/quotes/<number>/receipt")
+def receipt(number: str) -> BaseResponse:
+    """The receipt the client was given for their decision, as kept."""
+    quote = load_quote(number)
+    session = db_session()
+    kept = services.quote_receipt(session, quote)
+    if kept is None:
+        abort(404, description=_("The client has not answered online yet."))
+    response = make_response(kept.pdf)
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="{quote.ref}-r{kept.decision.revision}-receipt.pdf"')
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _eml_path(message_id: int) -> Path | None:
+    mailer = outbox_mailer(current_app.config, Path(current_app.instance_path))
+    return mailer.path_for(message_id) if isinstance(mailer, services.FileMailer) else None

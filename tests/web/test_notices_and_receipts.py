@@ -120,3 +120,40 @@ def test_the_desk_language_chosen_is_the_one_the_notices_are_emailed_in(
     app.test_client().get(f"/p/{token}")
     assert any(f"abriu a proposta {quote.number}" in path.read_text("utf-8", "replace")
                for path in tmp_path.glob("*.eml"))
+
+
+def test_the_desk_shows_each_email_as_written_and_its_eml_file_without_mail_url(
+        engine: Engine, make_quote: Callable[..., Quote], tmp_path: Path) -> None:
+    app = create_app(app_config(engine, PUBLIC_URL=PUBLIC, OUTBOX_DIR=str(tmp_path),
+                                MAIL_FROM="Ventas <ventas@acme.example>"))
+    quote = make_quote("MX", sent=True)
+    token = _emailed(engine, quote)
+    client = app.test_client()
+    client.post(f"/p/{token}/accept", data=ACCEPTANCE)
+    desk = app.test_client()
+    desk.post("/login", data={"email": SALES, "password": PASSWORD})
+    with Session(engine) as session:
+        messages = services.outbox_view(session, services.get_quote(session, quote.ref))
+    proposal, receipt = [m for m in messages if m["kind"] != "notice"]
+    notice = next(m for m in messages if m["kind"] == "notice")
+
+    quote_page = html.unescape(desk.get(f"/quotes/{quote.ref}").get_data(as_text=True))
+    shown = html.unescape(desk.get(f"/quotes/{quote.ref}/messages/{proposal['id']}")
+                          .get_data(as_text=True))
+    eml = desk.get(f"/quotes/{quote.ref}/messages/{proposal['id']}/eml")
+
+    assert f'/quotes/{quote.ref}/messages/{receipt["id"]}' in quote_page
+    assert f'/quotes/{quote.ref}/messages/{notice["id"]}' not in quote_page
+    assert 'data-testid="client-receipt"' in quote_page
+    assert "compras@cliente.example" in shown
+    assert "Ventas <ventas@acme.example>" in shown
+    assert f"{PUBLIC}/p/{token}" in shown
+    assert f"{quote.ref}-r1.pdf" in shown
+    assert eml.status_code == 200
+    parsed = email.message_from_bytes(eml.data, policy=policy.default)
+    assert parsed["Subject"] == proposal["subject"]
+    assert desk.get(f"/quotes/{quote.ref}/messages/{notice['id']}").status_code == 404
+    kept = desk.get(f"/quotes/{quote.ref}/receipt")
+    assert kept.mimetype == "application/pdf"
+    with Session(engine) as session:
+        assert kept.data == session.scalars(select(ClientReceipt)).one().pdf

@@ -19,7 +19,7 @@ PUBLIC = {"auth.login", "auth.set_language", "static", "client_pages.proposal",
           "client_pages.accept", "client_pages.decline",
           "client_pages.asset"}
 SAMPLE_VALUES = {"number": "D-00001", "action": "send", "filename": "css/app.css",
-                 "token_id": 1, "client_id": 1, "token": "x" * 43}
+                 "token_id": 1, "client_id": 1, "token": "x" * 43, "message_id": 1}
 
 
 def _sample_url(app: Flask, endpoint: str, arguments: set[str]) -> str:

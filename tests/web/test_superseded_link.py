@@ -67,6 +67,7 @@ def test_a_superseded_link_says_when_and_emails_the_current_proposal_once_an_hou
     assert again.status_code == 409
     assert "hace menos de una hora" in html.unescape(again.get_data(as_text=True))
     first, resent = _proposals_to_client(engine)
+    assert first.revision == 1
     assert (resent.recipients, resent.revision) == (["compras@cliente.example"], 2)
     new_token = resent.body.split(f"{PUBLIC}/p/")[1].split()[0]
     assert new_token != old_token
