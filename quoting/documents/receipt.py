@@ -58,7 +58,7 @@ def receipt_html(snapshot: Mapping[str, Any], evidence: Mapping[str, Any]) -> st
 
 
 def render_receipt(snapshot: Mapping[str, Any], evidence: Mapping[str, Any]) -> bytes:
-    """The receipt as PDF/A-3b bytes."""
+    """The receipt as PDF/A-3b bytes, tagged (headings, tables) for screen readers."""
     identifier = hashlib.sha256(canonical_json(dict(evidence))).hexdigest()[:32]
     return render_html(receipt_html(snapshot, evidence), pdf_variant=PDF_VARIANT,
-                       pdf_identifier=identifier.encode("ascii"))
+                       pdf_identifier=identifier.encode("ascii"), pdf_tags=True)

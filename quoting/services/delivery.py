@@ -286,8 +286,10 @@ def _require_open(link: ClientLink, quote: Quote, now: datetime) -> None:
         newer = current_revision(quote)
         raise Refused("a newer proposal exists for this quote", code="link_superseded",
                       revision=link.revision, newer_revision=quote.current_revision,
-                      newer_sent_at=(newer.sent_at.isoformat()
-                                     if quote.status == S.SENT and newer.sent_at else None),
+                      # The day it was sent where the client is.
+                      newer_sent_on=(newer.sent_at.astimezone(
+                          ZoneInfo(MARKET_TIMEZONES[quote.market])).date().isoformat()
+                          if quote.status == S.SENT and newer.sent_at else None),
                       language=language)
     if quote.status == S.WITHDRAWN:
         raise Refused("the proposal was withdrawn", code="link_withdrawn",

@@ -463,18 +463,22 @@ def _finish(session_factory: Callable[[], Session], message_id: int, now: dateti
             select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
             .execution_options(populate_existing=True)).one()
         message.attempts += 1
+        # A desk user's notice is not part of the quote's story; the client's emails are.
+        audited = message.kind != "notice"
         if error is None:
             message.state, message.sent_at, message.last_error = "sent", now, None
-            record(session, None, "message.send", message.quote, message.revision,
-                   detail={"message_id": message.id, "recipients": list(message.recipients)},
-                   now=now)
+            if audited:
+                record(session, None, "message.send", message.quote, message.revision,
+                       detail={"message_id": message.id,
+                               "recipients": list(message.recipients)}, now=now)
         else:
             message.last_error = error[:MAX_ERROR]
             if message.attempts >= MAX_ATTEMPTS:
                 message.state = "failed"
-                record(session, None, "message.fail", message.quote, message.revision,
-                       detail={"message_id": message.id, "error": message.last_error},
-                       now=now)
+                if audited:
+                    record(session, None, "message.fail", message.quote, message.revision,
+                           detail={"message_id": message.id, "error": message.last_error},
+                           now=now)
             else:
                 message.next_attempt_at = now + timedelta(minutes=2 ** (message.attempts - 1))
         session.commit()

@@ -17,7 +17,7 @@ counted as the client, and cannot decide in the client's name.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -199,8 +199,9 @@ def current(token: str) -> ResponseReturnValue:
     addresses this link was emailed to, at most once an hour."""
     session = db_session()
     try:
-        services.send_current_to_earlier_recipients(
+        message = services.send_current_to_earlier_recipients(
             session, token, public_url=str(current_app.config["PUBLIC_URL"]))
+        language = message.language
         session.commit()
     except ServiceError as exc:
         session.rollback()
@@ -216,7 +217,7 @@ def current(token: str) -> ResponseReturnValue:
                 "no_current_proposal": _("There is no newer proposal to send yet: your "
                                          "contact will send it when it is ready."),
             }[exc.code])
-    with force_locale(_browser_language()):
+    with force_locale(language if language in LANGUAGES else _browser_language()):
         return _gone_page(200, _("On its way"), _(
             "The current proposal is on its way to the addresses this link was emailed "
             "to, with a new link."))
@@ -391,13 +392,12 @@ def _refused(exc: ServiceError, token: str | None = None) -> ResponseReturnValue
             "link_withdrawn": (_("Proposal withdrawn"), _(
                 "This proposal was withdrawn and can no longer be accepted.")),
         }[exc.code]
-        sent_at = exc.params.get("newer_sent_at")
+        sent_at = exc.params.get("newer_sent_on")
         if exc.code == "link_superseded" and sent_at and token:
             message = _("Revision %(revision)s of this proposal replaced it on %(date)s; "
                         "its link was emailed to the people this one was sent to.",
                         revision=exc.params["newer_revision"],
-                        date=format_date(datetime.fromisoformat(str(sent_at)).date(),
-                                         format="long"))
+                        date=format_date(date.fromisoformat(str(sent_at)), format="long"))
             return _gone_page(410, title, message,
                               resend_url=url_for(".current", token=token))
         return _gone_page(410, title, message)

@@ -13,7 +13,7 @@ from quoting import services
 from quoting.web import db_session
 from quoting.web.auth import signed_in
 from quoting.web.guards import guard
-from quoting.web.text import _
+from quoting.web.text import ngettext
 
 bp = guard(Blueprint("notices", __name__, url_prefix="/notifications"))
 
@@ -33,7 +33,8 @@ def mark_read() -> Response:
     count = services.mark_read(session, signed_in())
     session.commit()
     if count:
-        flash(_("Marked %(num)s notifications as read.", num=count), "success")
+        flash(ngettext("Marked %(num)s notification as read.",
+                       "Marked %(num)s notifications as read.", count), "success")
     return redirect(url_for("notices.index"))
 
 

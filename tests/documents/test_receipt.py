@@ -39,6 +39,8 @@ def test_an_acceptance_receipt_is_one_pdf_a_page_with_the_evidence_in_spanish(
 
     reader = PdfReader(_saved(pdf, tmp_path))
     assert len(reader.pages) == 1
+    assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged for screen readers
+    assert reader.trailer["/Root"]["/Lang"] == "es-ES"
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
     assert 'pdfaid:part="3"' in xmp or "<pdfaid:part>3</pdfaid:part>" in xmp
     text = " ".join(_text(pdf, tmp_path).split())

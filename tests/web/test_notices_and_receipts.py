@@ -91,7 +91,8 @@ def test_the_desk_lists_the_notices_with_an_unread_count_and_marks_them_read(
 
     home = desk.get("/quotes").get_data(as_text=True)
     assert 'data-testid="notices-link"' in home
-    assert '<span class="badge" aria-label="1 sin leer">1</span>' in home
+    assert '<span class="badge" aria-hidden="true">1</span>' in home
+    assert '<span class="visually-hidden">1 sin leer</span>' in home
     listed = html.unescape(desk.get("/notifications").get_data(as_text=True))
     assert f"{quote.client_name} abrió la propuesta {quote.number}" in listed
     assert f'href="/quotes/{quote.number}"' in listed
@@ -99,6 +100,7 @@ def test_the_desk_lists_the_notices_with_an_unread_count_and_marks_them_read(
     response = desk.post("/notifications/read", follow_redirects=True)
 
     assert response.status_code == 200
+    assert "1 aviso marcado como leído." in html.unescape(response.get_data(as_text=True))
     assert '<span class="badge"' not in desk.get("/quotes").get_data(as_text=True)
     # The .eml files of the notices (no MAIL_URL): the owner's notice was written too.
     assert any(SALES in path.read_text("utf-8", "replace") for path in tmp_path.glob("*.eml"))
