@@ -53,6 +53,7 @@ from quoting.store.models import (  # noqa: E402
     QuoteRevision,
     User,
     fold_for_search,
+    month_number,
     to_minor,
 )
 
@@ -156,12 +157,18 @@ def _revision_row(quote_id: int, number: int, request: QuoteRequest, priced: Pri
         "priced": priced.to_dict(), "rules_version": priced.rules_version,
         "exchange_rates": _rates_entry(priced), "language": priced.language,
         "quote_date": priced.quote_date, "valid_until": priced.valid_until,
-        "requires_approval": priced.requires_approval,
+        "requires_approval": priced.requires_approval, **_totals(priced),
+        "author_id": author_id, "created_at": now, "sent_at": sent_at, "pdf_sha256": None,
+    }
+
+
+def _totals(priced: PricedQuote) -> dict[str, Any]:
+    """Currencies and totals in minor units: a revision's, and its quote's while current."""
+    return {
         "program_currency": priced.program.currency,
         "program_total_minor": to_minor(priced.program.total.amount, priced.program.currency),
         "license_currency": priced.licenses.currency,
         "license_total_minor": to_minor(priced.licenses.total.amount, priced.licenses.currency),
-        "author_id": author_id, "created_at": now, "sent_at": sent_at, "pdf_sha256": None,
     }
 
 
@@ -207,6 +214,8 @@ def load_in_batches(engine: Engine, count: int, batch: int, rng: random.Random,
                 "valid_until": priced.valid_until, "created_at": now, "updated_at": now,
                 "client_name": request.client.name,
                 "client_name_folded": fold_for_search(request.client.name),
+                # The current revision's (every revision of a quote here is priced alike).
+                "quote_month": month_number(priced.quote_date), **_totals(priced),
             })
         for index in range(size):
             if (done + index + 1) % REVISE_EVERY == 0:
@@ -236,7 +245,7 @@ def load_in_batches(engine: Engine, count: int, batch: int, rng: random.Random,
             connection.execute(insert(AuditEvent.__table__), event_rows)
             for (market, year), last in counters.items():
                 connection.execute(
-                    services._insert_for(connection.dialect.name)(QuoteCounter.__table__)
+                    services.insert_for(connection.dialect.name)(QuoteCounter.__table__)
                     .values(market=market, year=year, last_sequence=last)
                     .on_conflict_do_update(index_elements=["market", "year"],
                                            set_={"last_sequence": last}))

@@ -22,6 +22,22 @@ delivered elsewhere, does nothing with it. Hence:
 - `run_worker`: the RQ worker of `quoting worker` (scheduler on); `--burst` drains
   the queue and exits, and the command then sweeps the outbox itself
   (`sweep`), so nothing due is stranded if Redis lost a job.
+
+PDFs, so that no web request renders one (with QUEUE_URL):
+
+- `render_draft` (the job, `enqueue_render`): a revision's PDF into the PDF cache
+  the desk's preview reads (quoting.documents.PdfCache: the web and the workers must
+  share QUOTING_PDF_CACHE), after a draft is saved or when a preview finds none.
+- `send_requested` (the job, `enqueue_send`): the send the desk asked for
+  (services.sending: the request is an audit event, the job only names it); it
+  renders, signs, and marks the quote sent with its PDF kept in one transaction,
+  then hands the email it wrote, if any, to `deliver_outbox`. Run twice, it sends
+  once. A worker killed mid-job: another worker has RQ retry the job once the dead
+  worker's heartbeat lapses (StartedJobRegistry.cleanup, in its maintenance every
+  MAINTENANCE_SECONDS), and a worker that starts puts a job on the queue for every
+  send still requested (`sweep_sends`), even beside one that looks started.
+- One job per quote and revision waiting or running at a time: its id names them
+  (`_enqueue_once`), so asking twice makes one job.
 """
 
 from __future__ import annotations
@@ -38,13 +54,19 @@ from uuid import uuid4
 
 from redis import Redis, RedisError
 from rq import Queue, Retry, SimpleWorker, Worker, get_current_job
-from rq.exceptions import DuplicateJobError
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from quoting.services.common import now_or
+from quoting.services.documents import cached_revision_pdf, revision_pdf
+from quoting.services.errors import NotFound, ServiceError
 from quoting.services.outbox import LEASE, Delivery, Mailer, deliver_due
+from quoting.services.sending import pending_sends, perform_send
 from quoting.store.db import make_engine
+from quoting.store.models import draft_reference
 from quoting.store.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -52,6 +74,11 @@ log = logging.getLogger(__name__)
 QUEUE_NAME = "quoting"
 QUEUE_SCHEMES = ("redis", "rediss")
 JOB = "quoting.jobs.deliver_outbox"  # imported by the worker
+RENDER_JOB = "quoting.jobs.render_draft"
+SEND_JOB = "quoting.jobs.send_requested"
+# A job in one of these stands for every later ask of the same work.
+ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED,
+                    JobStatus.DEFERRED})
 # A job killed mid-send leaves its message leased: due again when the lease ends.
 JOB_TIMEOUT = int(LEASE.total_seconds())
 # How long one waiting job stands for every send after it (see enqueue_delivery).
@@ -63,11 +90,16 @@ FAILURE_TTL = 7 * 24 * 3600
 # A job that raised (the database out of reach, say) runs again: nothing was lost.
 RETRY_INTERVALS = [10, 60, 300]
 CONNECT_TIMEOUT = 2  # seconds: an unreachable Redis must not hold the desk's request
+# How often a worker has RQ retry the jobs of a dead worker (whose heartbeat lapsed, 90 s
+# after it died) and takes over the scheduler a dead worker held: RQ's default is 10 min.
+MAINTENANCE_SECONDS = 60
 Outcome = Literal["delivered here", "enqueued", "pending", "unreachable"]
 
-__all__ = ["JOB", "QUEUE_NAME", "Dispatch", "check_queue_url", "deliver_outbox",
-           "enqueue_delivery", "queue_for", "run_worker", "safe_url", "schedule_wake",
-           "sweep"]
+__all__ = ["JOB", "QUEUE_NAME", "RENDER_JOB", "SEND_JOB", "Dispatch", "check_queue_url",
+           "deliver_outbox", "enqueue_delivery", "enqueue_render", "enqueue_send",
+           "perform_pending_sends", "queue_for", "render_draft", "render_job_id",
+           "run_worker", "safe_url", "schedule_wake", "send_job_id", "send_requested",
+           "sweep", "sweep_sends"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,9 +254,169 @@ def sweep(queue_url: str | None, session_factory: Callable[[], Session],
     return done
 
 
+# ---------------------------------------------------------------- PDFs
+
+
+def render_job_id(queue_name: str, quote_id: int, revision: int) -> str:
+    return f"{queue_name}-render-{quote_id}-r{revision}"
+
+
+def send_job_id(queue_name: str, quote_id: int, revision: int) -> str:
+    return f"{queue_name}-send-{quote_id}-r{revision}"
+
+
+def _enqueue_once(queue: Queue, func: str, job_id: str, args: tuple[Any, ...], *,
+                  rerun_started: bool = False) -> str:
+    """The job `job_id`, unless one of that id is waiting or running: then that one.
+    A finished or failed one is replaced, and so is one that says it is queued but is
+    not on the queue (a worker died between taking it and starting it: RQ would drop
+    it). With `rerun_started` (a worker starting: a job "started" may be a dead
+    worker's, which RQ retries only once its heartbeat lapses), a job that looks
+    started gets a second one beside it, which finds the work done or does it.
+    Returns the id of the job that stands for the work."""
+    for _ in range(3):
+        try:
+            job = queue.enqueue(func, *args, job_id=job_id, unique=True, ttl=QUEUED_TTL,
+                                **_job_options())
+            return str(job.id)
+        except DuplicateJobError:
+            pass
+        try:
+            existing = Job.fetch(job_id, connection=queue.connection)
+            status = existing.get_status()
+        except NoSuchJobError:
+            continue  # finished and removed meanwhile: enqueue it again
+        if status == JobStatus.STARTED and rerun_started:
+            again = queue.enqueue(func, *args, job_id=f"{job_id}-again-{uuid4().hex}",
+                                  ttl=QUEUED_TTL, **_job_options())
+            return str(again.id)
+        if status in ACTIVE and _really(queue, job_id, status):
+            return job_id
+        existing.delete()
+    return job_id
+
+
+def _really(queue: Queue, job_id: str, status: JobStatus) -> bool:
+    """Whether a job in `status` is where that status says: queued on the queue,
+    scheduled in the scheduled registry (a started one is taken at its word)."""
+    if status == JobStatus.QUEUED:
+        return queue.connection.lpos(queue.key, job_id) is not None
+    if status == JobStatus.SCHEDULED:
+        return queue.connection.zscore(queue.scheduled_job_registry.key, job_id) is not None
+    return True
+
+
+def _enqueue_for_revision(queue_url: str, func: str, job_id_for: Callable[[str, int, int], str],
+                          quote_id: int, revision: int) -> str | None:
+    try:
+        queue = queue_for(queue_url)
+        return _enqueue_once(queue, func, job_id_for(queue.name, quote_id, revision),
+                             (draft_reference(quote_id), revision))
+    except (RedisError, OSError, ValueError) as exc:
+        log.warning("the queue at %s is out of reach (%s: %s): no %s job for quote %s "
+                    "revision %s", safe_url(queue_url), type(exc).__name__, exc,
+                    func.rpartition(".")[2], quote_id, revision)
+        return None
+
+
+def enqueue_render(queue_url: str, quote_id: int, revision: int) -> str | None:
+    """A job to render the revision's PDF into the cache, unless one is waiting or
+    running. Never raises for Redis (logged, None): the preview asks again."""
+    return _enqueue_for_revision(queue_url, RENDER_JOB, render_job_id, quote_id, revision)
+
+
+def enqueue_send(queue_url: str, quote_id: int, revision: int) -> str | None:
+    """After the commit of services.request_send: the job that sends, unless one is
+    waiting or running. Never raises for Redis (logged, None): the request is kept in
+    the database, for the worker's sweep when it starts and for the quote page, which
+    asks again while it shows the quote being sent."""
+    return _enqueue_for_revision(queue_url, SEND_JOB, send_job_id, quote_id, revision)
+
+
+def render_draft(ref: str, revision: int) -> str:
+    """The job: the revision's PDF into the cache (a draft's; a revision sent before
+    PDFs were kept is rendered and kept), unless it is there already. Returns
+    "cached", "rendered", "gone" (no such quote or revision now) or "refused"."""
+    engine = make_engine()
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                if cached_revision_pdf(session, ref, revision) is not None:
+                    return "cached"
+                revision_pdf(session, ref, revision)
+                session.commit()
+            except NotFound:
+                return "gone"
+            except ServiceError as exc:  # a re-render that no longer matches its hash
+                log.warning("%s revision %s: %s", ref, revision, exc.message)
+                return "refused"
+    finally:
+        engine.dispose()
+    return "rendered"
+
+
+def send_requested(ref: str, revision: int) -> str:
+    """The job: the quote's pending request to send `revision`
+    (services.sending.perform_send), then a delivery job for the email it wrote, if
+    any. Returns "sent", "emailed", "refused" (recorded as `send.fail`) or "settled"
+    (done already, by an earlier run); raises on anything else, to be run again."""
+    engine = make_engine()
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            outcome = perform_send(session, ref, revision)
+    finally:
+        engine.dispose()
+    log.info("%s revision %s: %s", ref, revision, outcome)
+    job = get_current_job()
+    if job is not None and outcome in ("emailed", "settled"):
+        # "settled": a run killed after its commit may have left its email undelivered.
+        with suppress(RedisError):
+            _enqueue_now(Queue(job.origin, connection=job.connection))
+    return outcome
+
+
+def sweep_sends(queue: Queue, session_factory: Callable[[], Session]) -> list[str]:
+    """A job for every send requested and not done yet (numbered drafts waiting to be
+    sent), even beside one that looks started: at a worker's start, that may be a dead
+    worker's. Returns the jobs' ids."""
+    with session_factory() as session:
+        requests = pending_sends(session)
+    return [_enqueue_once(queue, SEND_JOB, send_job_id(queue.name, r.quote_id, r.revision),
+                          (draft_reference(r.quote_id), r.revision), rerun_started=True)
+            for r in requests]
+
+
+def perform_pending_sends(session_factory: Callable[[], Session]
+                          ) -> list[tuple[str, int, str]]:
+    """Every send still requested, done in this process (`quoting worker --burst` after
+    the queue: what a lost job, or Redis out of reach, left): (reference, revision,
+    outcome) each."""
+    with session_factory() as session:
+        requests = pending_sends(session)
+    done: list[tuple[str, int, str]] = []
+    for request in requests:
+        ref = draft_reference(request.quote_id)
+        with session_factory() as session:
+            done.append((ref, request.revision, perform_send(session, ref, request.revision)))
+    return done
+
+
+def _sweep_sends_at_start(queue: Queue) -> None:
+    engine = make_engine()
+    try:
+        for job_id in sweep_sends(queue, sessionmaker(engine, expire_on_commit=False)):
+            log.info("a send still requested: job %s", job_id)
+    except SQLAlchemyError as exc:
+        log.warning("sends still requested were not looked for: the database is out of "
+                    "reach (%s)", type(exc).__name__)
+    finally:
+        engine.dispose()
+
+
 def run_worker(queue_url: str, *, burst: bool) -> bool:
     """Work the queue with RQ's scheduler on (the wake-ups). Long-running: a job to
-    sweep the outbox first, then jobs as they come, each in a forked process.
+    sweep the outbox first and one for each send still requested (`sweep_sends`),
+    then jobs as they come, each in a forked process.
     Burst: what the queue holds and what is scheduled for now, in this process,
     then return. RedisError if Redis is out of reach. True if a job ran."""
     connection = Redis.from_url(check_queue_url(queue_url),
@@ -233,6 +425,8 @@ def run_worker(queue_url: str, *, burst: bool) -> bool:
     queue = queue_for(queue_url, connection)
     if not burst:
         _enqueue_now(queue)
+    _sweep_sends_at_start(queue)
     worker_class = SimpleWorker if burst else Worker
-    worker = worker_class([queue], connection=connection)
+    worker = worker_class([queue], connection=connection,
+                          maintenance_interval=MAINTENANCE_SECONDS)
     return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")

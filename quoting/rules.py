@@ -1,4 +1,4 @@
-"""Pricing rules: loaded from `pricing_rules/`, validated, frozen, versioned.
+"""Pricing rules: loaded from `pricing_rules/` (or QUOTING_RULES_DIR), validated, frozen, versioned.
 
 Each market has one or more TOML files, each a complete price list in force
 from its `effective_from` date. Every file follows the same schema
@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from quoting import paths
 from quoting.errors import RulesError
 from quoting.money import MINOR_UNITS, Money, to_decimal
 from quoting.taxid import InvalidTaxId, compact_tax_id
@@ -319,13 +320,17 @@ def parse_rules_file(path: Path) -> RulesVersion:
     return version
 
 
-DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "pricing_rules"
+# The shipped price lists (examples to be set by the business); QUOTING_RULES_DIR
+# names a company's own folder instead (quoting.paths).
+DEFAULT_RULES_DIR = paths.SHIPPED_RULES_DIR
 
 
 def load_rulebook(directory: Path | None = None) -> RuleBook:
-    """Load and validate every `<MARKET>/*.toml` under `directory`; fail loudly."""
-    root = directory or DEFAULT_RULES_DIR
+    """Load and validate every `<MARKET>/*.toml` under `directory` (default: the folder
+    QUOTING_RULES_DIR names, else the shipped pricing_rules/); fail loudly."""
+    root = directory or paths.rules_dir()
     files = sorted(root.glob("*/*.toml"))
     if not files:
-        raise RulesError(f"{root}: no rules files (expected <MARKET>/<version>.toml)")
+        named = "" if directory or root == paths.SHIPPED_RULES_DIR else f" ({paths.RULES_ENV})"
+        raise RulesError(f"{root}{named}: no rules files (expected <MARKET>/<version>.toml)")
     return RuleBook(parse_rules_file(path) for path in files)

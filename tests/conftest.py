@@ -19,8 +19,12 @@ import redis
 from argon2 import PasswordHasher
 from sqlalchemy import Engine
 
+from quoting.paths import RULES_ENV
 from quoting.store import migrate
 from quoting.store.db import make_engine
+
+# The suite prices with the price lists in pricing_rules/, whatever the shell names.
+os.environ.pop(RULES_ENV, None)
 
 # The PDF and browser tests render the real proposal; elsewhere a send renders a
 # stand-in (those tests are about the record, the pages or the API, not the document)

@@ -127,7 +127,9 @@ def worker(burst: bool) -> None:
     """Deliver the outbox: emails to clients, through MAIL_URL (else .eml files under
     OUTBOX_DIR). A failed attempt is retried after 1, 2, 4, 8 minutes; the fifth
     failure marks the email failed. With QUEUE_URL, an RQ worker on its queue (retries
-    are jobs scheduled for their time); --burst works through the queue, then delivers
+    are jobs scheduled for their time) that also renders the desk's PDFs and does the
+    sends it asks for (signed with SIGNING_CERT and SIGNING_KEY; at start, every send
+    still asked for is queued again); --burst works through the queue, then delivers
     whatever is still due in the outbox (all of it if Redis is out of reach)."""
     queue_url = _setting("QUEUE_URL")
     if queue_url:
@@ -143,6 +145,7 @@ def worker(burst: bool) -> None:
 
 def _work_the_queue(queue_url: str, burst: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    use_configured_signer()  # the sends the desk hands to the queue are signed here
     try:
         jobs.run_worker(queue_url, burst=burst)
     except RedisError as exc:
@@ -150,7 +153,10 @@ def _work_the_queue(queue_url: str, burst: bool) -> None:
         if not burst:
             fail(f"{message}: start Redis, or unset QUEUE_URL to poll the outbox instead")
         click.echo(f"{message}: delivering from the outbox only", err=True)
-    if burst:  # whatever a lost job, or Redis out of reach, left due
+    if burst:  # whatever a lost job, or Redis out of reach, left due: sends, then emails
+        for ref, revision, sent in _with_outbox(
+                lambda factory, _mailer: jobs.perform_pending_sends(factory)):
+            click.echo(f"{ref} revision {revision}: send asked for at the desk: {sent}")
         for outcome in _with_outbox(lambda factory, mailer: jobs.sweep(
                 queue_url, factory, mailer)):
             click.echo(_delivery_line(outcome))

@@ -1,4 +1,5 @@
-"""`quoting price`, `quoting rules check|show` and `quoting demo`: no server needed."""
+"""`quoting price`, `quoting rules check|show`, `quoting example` and `quoting demo`: no
+server needed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from quoting import paths
 from quoting.errors import QuoteInputError, RulesError
 from quoting.i18n import market_today
 from quoting.pricing import PricedQuote
@@ -74,7 +76,7 @@ def price_command(request_file: str, output_format: str) -> None:
 
 @click.group("rules")
 def rules_group() -> None:
-    """Inspect the pricing rules under pricing_rules/."""
+    """Inspect the pricing rules (pricing_rules/, or the folder QUOTING_RULES_DIR names)."""
 
 
 @rules_group.command("check")
@@ -126,22 +128,34 @@ def rules_show(market: str, on: Any, output_format: str) -> None:
                + ", ".join(f"{p.code} {p.per_seat_month}" for p in version.licenses.products))
 
 
+@click.command("example")
+@click.argument("market")
+def example_command(market: str) -> None:
+    """Print the example request of MARKET (AR, MX, EC, CO, CL, PE, ES): a request
+    file to start from, e.g. `quoting example mx > mx.json`."""
+    path = paths.EXAMPLES_DIR / f"{market.lower()}.json"
+    if market.upper() not in {m.value for m in Market} or not path.is_file():
+        allowed = ", ".join(m.value for m in Market)
+        fail(f"market: no example for {market!r}; allowed: {allowed}")
+    click.echo(path.read_text(encoding="utf-8"), nl=False)
+
+
 @click.command("demo")
 def demo() -> None:
     """Price the example request of every market and print each breakdown, then
     migrate the database, create the demo users and store the examples once."""
     from quoting.cli.store_commands import store_demo  # imports this module
 
-    examples = Path(__file__).resolve().parents[2] / "examples"
-    paths = sorted(examples.glob("*.json"))
-    for path in paths:
+    examples = sorted(paths.EXAMPLES_DIR.glob("*.json"))
+    for path in examples:
         click.echo(f"===== {path.name} =====")
         click.echo(render_text(priced_from_file(str(path))))
         click.echo()
-    store_demo(paths)
+    store_demo(examples)
 
 
 def register(main: click.Group) -> None:
     main.add_command(price_command)
     main.add_command(rules_group)
+    main.add_command(example_command)
     main.add_command(demo)

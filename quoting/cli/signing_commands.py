@@ -8,11 +8,10 @@ from pathlib import Path
 
 import click
 
-from quoting import services
+from quoting import paths, services
 from quoting.cli.pricing_commands import fail
-from quoting.store.db import REPO_ROOT
 
-DEMO_PAIR_DIR = REPO_ROOT / "instance" / "signing"
+DEMO_PAIR_DIR = paths.instance_dir() / "signing"
 
 
 def use_configured_signer() -> None:

@@ -113,6 +113,17 @@ def _print_quote_line(quote: Quote) -> None:
                f"valid until {quote.valid_until}")
 
 
+def warm_pdf(quote: Quote) -> None:
+    """With QUEUE_URL, after the commit: a worker renders the draft's PDF into the cache
+    the desk's preview reads (quoting.jobs.render_draft). Redis out of reach: a
+    warning, nothing else (the preview asks again)."""
+    queue_url = os.environ.get("QUEUE_URL", "").strip()
+    if queue_url:
+        from quoting import jobs
+
+        jobs.enqueue_render(queue_url, quote.id, quote.current_revision)
+
+
 def with_seen_revision(command: F) -> F:
     return click.option(
         "--revision", "seen_revision", type=click.IntRange(min=1), default=None,
@@ -172,6 +183,7 @@ def quote_create(request_file: str, actor_email: str, today: Any) -> None:
         quote = services.create_quote(session, raw, acting_user(session, actor_email),
                                       _day(today))
         _print_quote_line(quote)
+    warm_pdf(quote)
 
 
 @quote_group.command("revise")
@@ -189,6 +201,7 @@ def quote_revise(number: str, request_file: str, actor_email: str, today: Any,
                                       acting_user(session, actor_email), _day(today),
                                       seen_revision=seen_revision)
         _print_quote_line(quote)
+    warm_pdf(quote)
 
 
 @quote_group.command("duplicate")
@@ -201,6 +214,7 @@ def quote_duplicate(number: str, actor_email: str, today: Any) -> None:
         quote = services.duplicate_quote(session, number, acting_user(session, actor_email),
                                          _day(today))
         _print_quote_line(quote)
+    warm_pdf(quote)
 
 
 @quote_group.command("delete")

@@ -18,15 +18,17 @@ from typing import Any
 
 import weasyprint
 
+from quoting import paths
 from quoting.documents.context import LOCALES_DIR
 from quoting.documents.render import ASSETS_DIR, canonical_json, render_proposal
+from quoting.metrics import timed_pdf_render
 
 CACHE_ENV = "QUOTING_PDF_CACHE"
-DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[2] / "instance" / "pdf-cache"
+DEFAULT_CACHE_DIR = paths.instance_dir() / "pdf-cache"
 
 
 def default_cache_dir() -> Path:
-    """`$QUOTING_PDF_CACHE`, else instance/pdf-cache in the project."""
+    """`$QUOTING_PDF_CACHE`, else pdf-cache/ in the instance folder (quoting.paths)."""
     configured = os.environ.get(CACHE_ENV)
     return Path(configured) if configured else DEFAULT_CACHE_DIR
 
@@ -87,6 +89,7 @@ def cached_proposal(snapshot: Mapping[str, Any], cache_: PdfCache | None = None)
     key = snapshot_key(snapshot)
     pdf = store.get(key)
     if pdf is None:
-        pdf = render_proposal(snapshot)
+        with timed_pdf_render():
+            pdf = render_proposal(snapshot)
         store.put(key, pdf)
     return pdf

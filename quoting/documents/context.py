@@ -21,6 +21,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
+from quoting import paths
 from quoting.i18n import (
     currency_symbols,
     format_locale,
@@ -39,7 +40,7 @@ from quoting.money import Money
 from quoting.rules import RuleBook, RulesVersion, load_rulebook
 from quoting.taxid import SCHEMES, display_tax_id
 
-LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
+LOCALES_DIR = paths.LOCALES_DIR
 
 ROLES = ("technical", "business", "leadership")
 

@@ -20,7 +20,6 @@ import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -29,10 +28,11 @@ from weasyprint.document import Document
 from weasyprint.html import UA, UA_COUNTER_STYLE
 from weasyprint.text.fonts import FontConfiguration
 
+from quoting import paths
 from quoting.documents.context import build_context, document_timestamp, words_for
 from quoting.documents.fetcher import AssetFetcher
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES_DIR = paths.TEMPLATES_DIR
 ASSETS_DIR = TEMPLATES_DIR / "proposal"
 FONTCONFIG_FILE = ASSETS_DIR / "fonts" / "fonts.conf"
 PDF_VARIANT = "pdf/a-3b"

@@ -3,7 +3,8 @@ the only module the web pages, the JSON API and the CLI call.
 
 Every function takes a SQLAlchemy Session. Nothing here commits, except
 `send_quote` (which numbers the quote, renders with no lock held, then sends:
-see lifecycle); the caller commits the unit of work. Refusals are
+see lifecycle) and `perform_send` (a worker's send, see sending); the caller
+commits the unit of work. Refusals are
 `Refused` errors with a code and parameters (quoting.services.errors); a bad
 request is a quoting.errors.QuoteInputError, as when pricing.
 """
@@ -31,6 +32,7 @@ from quoting.services.delivery import (
 from quoting.services.documents import (
     archive_pdf,
     archived_pdf,
+    cached_revision_pdf,
     record_pdf_sha256,
     render_snapshot,
     revision_pdf,
@@ -112,6 +114,15 @@ from quoting.services.quotes import (
 )
 from quoting.services.rates import RatesImport, import_rates_csv, rate_in_force
 from quoting.services.receipts import issue_receipt, quote_receipt, receipt_for
+from quoting.services.sending import (
+    EmailRequest,
+    SendState,
+    pending_send,
+    pending_sends,
+    perform_send,
+    request_send,
+    send_state,
+)
 from quoting.services.users import (
     authenticate_user,
     create_user,
@@ -133,6 +144,7 @@ __all__ = [
     "ClientLinkView",
     "Conflict",
     "DeliveryFailed",
+    "EmailRequest",
     "FileMailer",
     "HistoryPage",
     "InvalidTransition",
@@ -147,6 +159,7 @@ __all__ = [
     "Refused",
     "RevisionChanges",
     "RevisionImmutable",
+    "SendState",
     "ServiceError",
     "SmtpMailer",
     "SortKey",
@@ -155,6 +168,7 @@ __all__ = [
     "archive_pdf",
     "archived_pdf",
     "authenticate_user",
+    "cached_revision_pdf",
     "can_delete",
     "can_edit",
     "can_view",
@@ -203,6 +217,9 @@ __all__ = [
     "outbox_view",
     "owner_restriction",
     "parse_recipients",
+    "pending_send",
+    "pending_sends",
+    "perform_send",
     "quote_events",
     "quote_receipt",
     "quote_view",
@@ -214,6 +231,7 @@ __all__ = [
     "rename_client",
     "render_snapshot",
     "reports",
+    "request_send",
     "revise_quote",
     "revision_pdf",
     "revision_snapshot",
@@ -221,6 +239,7 @@ __all__ = [
     "seller_signer",
     "send_current_to_earlier_recipients",
     "send_quote",
+    "send_state",
     "send_to_client",
     "set_language",
     "set_password",

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from quoting.request_context import current_request_id
 from quoting.rules import RuleBook, load_rulebook
 from quoting.services.errors import Conflict, NotFound
 from quoting.store.db import begin_write
@@ -98,7 +99,11 @@ def record(session: Session, actor: User | None, action: str, quote: Quote | Non
            revision: int | None = None, from_status: str | None = None,
            to_status: str | None = None, detail: dict[str, Any] | None = None, *,
            client: Client | None = None, now: datetime | None = None) -> None:
-    """Append an event to the audit trail."""
+    """Append an event to the audit trail; during a web request its detail carries the
+    request's id (`request_id`, as in the X-Request-ID header and the log lines)."""
+    request_id = current_request_id()
+    if request_id is not None and "request_id" not in (detail or {}):
+        detail = {**(detail or {}), "request_id": request_id}
     session.add(AuditEvent(
         at=now_or(now), actor_id=actor.id if actor else None,
         actor=actor.email if actor else SYSTEM_ACTOR, action=action,

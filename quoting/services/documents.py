@@ -113,6 +113,20 @@ def revision_pdf(session: Session, ref: str, revision: int | None = None) -> byt
     return body
 
 
+def cached_revision_pdf(session: Session, ref: str, revision: int | None = None
+                        ) -> bytes | None:
+    """The revision's PDF if it needs no render: a sent revision's as kept, a draft's
+    if the cache has it; else None (with QUEUE_URL a worker renders it, see
+    quoting.jobs.render_draft). A revision sent before PDFs were kept is None until
+    revision_pdf has kept it."""
+    snapshot = revision_snapshot(session, ref, revision)
+    if snapshot["sent_at"]:
+        return archived_pdf(session, str(snapshot["number"]), int(snapshot["revision"]))
+    from quoting.documents import PdfCache, snapshot_key  # the cache's key, no render
+
+    return PdfCache().get(snapshot_key(snapshot))
+
+
 def record_pdf_sha256(session: Session, ref: str, revision: int, sha256: str) -> None:
     """Remember the SHA-256 of a revision's PDF; set once, the same value again is fine."""
     sha256 = sha256.strip().lower()

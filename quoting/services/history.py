@@ -155,8 +155,26 @@ def base_select(columns: list[Any], *, client: bool = True, owner: bool = True) 
     return statement
 
 
+def quotes_select(columns: list[Any], filters: QuoteQuery, *, client: bool = False,
+                  owner: bool = False) -> Select[Any]:
+    """`columns` of the quotes matching `filters`. Only what a filter (or the caller)
+    needs is joined: the current revision for the sending time, the client for its tax
+    ID, the owner for the email; the rest is on the quote itself."""
+    statement = select(*columns).select_from(Quote)
+    if filters.sent_from or filters.sent_to:
+        statement = statement.join(QuoteRevision, (QuoteRevision.quote_id == Quote.id)
+                                   & (QuoteRevision.revision == Quote.current_revision))
+    if client or filters.client_tax_id:
+        statement = statement.join(Client, Client.id == Quote.client_id)
+    if owner or filters.owner_email:
+        statement = statement.join(User, User.id == Quote.owner_id)
+    return apply_query(statement, filters)
+
+
 def apply_query(statement: SelectT, filters: QuoteQuery) -> SelectT:
-    """Narrow a SELECT that joins quotes, current revisions, clients and owners."""
+    """Narrow a SELECT of quotes that joins what the filters need (see quotes_select):
+    current revisions for `sent_*`, clients for `client_tax_id`, owners for `owner_email`.
+    Currency and amounts are the current revision's, as the quote carries them."""
     conditions: list[ColumnElement[bool]] = []
     if filters.status != QuoteStatus.DELETED:  # deleted drafts only when asked for
         conditions.append(Quote.status != QuoteStatus.DELETED)
@@ -165,7 +183,7 @@ def apply_query(statement: SelectT, filters: QuoteQuery) -> SelectT:
     if filters.status:
         conditions.append(Quote.status == filters.status)
     if filters.currency:
-        conditions.append(QuoteRevision.program_currency == filters.currency)
+        conditions.append(Quote.program_currency == filters.currency)
     if filters.client_tax_id:
         conditions.append(Client.tax_id == filters.client_tax_id)
     if filters.owner_email:
@@ -190,10 +208,10 @@ def apply_query(statement: SelectT, filters: QuoteQuery) -> SelectT:
         digits = minor_units(filters.currency)
         if filters.amount_min is not None:
             minimum = int(filters.amount_min.scaleb(digits).to_integral_value(ROUND_CEILING))
-            conditions.append(QuoteRevision.program_total_minor >= minimum)
+            conditions.append(Quote.program_total_minor >= minimum)
         if filters.amount_max is not None:
             maximum = int(filters.amount_max.scaleb(digits).to_integral_value(ROUND_FLOOR))
-            conditions.append(QuoteRevision.program_total_minor <= maximum)
+            conditions.append(Quote.program_total_minor <= maximum)
     return statement.where(*conditions) if conditions else statement
 
 
@@ -423,6 +441,7 @@ __all__ = [
     "encode_cursor",
     "iter_history",
     "list_history",
+    "quotes_select",
     "utc_day_end",
     "utc_day_start",
 ]

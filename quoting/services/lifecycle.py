@@ -45,10 +45,8 @@ def send_quote(session: Session, ref: str, actor: User, today: date | None = Non
     as its cause). The PDF kept, and its SHA-256, are those of the signed PDF when a
     seller's signer is configured (services.documents.use_seller_signer)."""
     now = now_or(now)
-    quote = lock_quote(session, ref)
-    _check_sendable(quote, actor, seen_revision, today)
-    if quote.number is None:
-        _give_number(session, quote, today or market_today(quote.market), actor, now)
+    quote = number_for_sending(session, ref, actor, today, seen_revision=seen_revision,
+                               now=now)
     number, revision = str(quote.number), quote.current_revision
     session.commit()
 
@@ -78,6 +76,20 @@ def send_quote(session: Session, ref: str, actor: User, today: date | None = Non
     stored.pdf_sha256 = sha256
     session.add(RevisionPdf(revision_id=stored.id, sha256=sha256, pdf=pdf, created_at=now))
     return move(session, quote, S.SENT, actor, "quote.send", now, {"pdf_sha256": sha256})
+
+
+def number_for_sending(session: Session, ref: str, actor: User, today: date | None = None,
+                       *, seen_revision: int | None = None,
+                       now: datetime | None = None) -> Quote:
+    """A send's first step, not committed: the quote locked and checked (the revision
+    the user saw, its status, its validity), and numbered on its first send. send_quote
+    commits it alone; services.sending.request_send with the request to a worker."""
+    quote = lock_quote(session, ref)
+    _check_sendable(quote, actor, seen_revision, today)
+    if quote.number is None:
+        _give_number(session, quote, today or market_today(quote.market), actor,
+                     now_or(now))
+    return quote
 
 
 def _check_sendable(quote: Quote, actor: User, seen_revision: int | None,

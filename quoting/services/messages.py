@@ -11,12 +11,12 @@ from functools import cache
 from babel.support import NullTranslations, Translations
 from sqlalchemy.orm import Session
 
+from quoting import paths
 from quoting.services.common import now_or
-from quoting.store.db import REPO_ROOT
 from quoting.store.models import Quote, User
 from quoting.store.outbox import OutboxMessage
 
-LOCALES_DIR = REPO_ROOT / "locales"
+LOCALES_DIR = paths.LOCALES_DIR
 LANGUAGES = ("es", "en", "pt")
 MAX_SUBJECT, MAX_BODY = 300, 20_000
 # In a notice's body: the desk's address, filled in at delivery (services write

@@ -68,7 +68,7 @@ def create_quote(session: Session, request: RequestInput, author: User,
         market=priced.market, client_id=client.id, owner_id=author.id, status=status,
         current_revision=1, quote_date=priced.quote_date, valid_until=priced.valid_until,
         client_name=name, client_name_folded=fold_for_search(name),
-        created_at=now, updated_at=now,
+        created_at=now, updated_at=now, **_totals(priced),
     )
     session.add(quote)
     session.flush()
@@ -116,6 +116,8 @@ def revise_quote(session: Session, ref: str, request: RequestInput, author: User
     quote.status = status
     quote.quote_date = priced.quote_date
     quote.valid_until = priced.valid_until
+    for name, value in _totals(priced).items():
+        setattr(quote, name, value)
     quote.updated_at = now
     record(session, author, "quote.revise", quote, revision, previous_status, status,
            {"rules_version": priced.rules_version}, now=now)
@@ -288,9 +290,17 @@ def _revision(quote: Quote, number: int, request: QuoteRequest, priced: PricedQu
         quote=quote, revision=number, request=request.model_dump(mode="json"),
         priced=priced.to_dict(), rules_version=priced.rules_version, exchange_rates=rates,
         language=priced.language, quote_date=priced.quote_date, valid_until=priced.valid_until,
-        requires_approval=priced.requires_approval, program_currency=priced.program.currency,
-        program_total_minor=to_minor(priced.program.total.amount, priced.program.currency),
-        license_currency=priced.licenses.currency,
-        license_total_minor=to_minor(priced.licenses.total.amount, priced.licenses.currency),
-        author=author, created_at=now,
+        requires_approval=priced.requires_approval, author=author, created_at=now,
+        **_totals(priced),
     )
+
+
+def _totals(priced: PricedQuote) -> dict[str, Any]:
+    """Currencies and totals (minor units) of a revision, which its quote carries too
+    while it is the current one (finance's summary and the desk's list read them there)."""
+    return {
+        "program_currency": priced.program.currency,
+        "program_total_minor": to_minor(priced.program.total.amount, priced.program.currency),
+        "license_currency": priced.licenses.currency,
+        "license_total_minor": to_minor(priced.licenses.total.amount, priced.licenses.currency),
+    }

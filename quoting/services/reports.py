@@ -11,12 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from quoting.money import minor_units
-from quoting.services.history import QuoteQuery, apply_query, base_select
-from quoting.store.models import ExchangeRate, Quote, QuoteRevision, from_minor
+from quoting.services.history import QuoteQuery, quotes_select
+from quoting.store.models import ExchangeRate, Quote, from_minor
 
 
 @dataclass(slots=True)
@@ -61,23 +61,20 @@ class _Group:
 
 
 def _groups(session: Session, filters: QuoteQuery) -> list[_Group]:
-    year = extract("year", Quote.quote_date)
-    month = extract("month", Quote.quote_date)
-    # Clients and owners are joined only when a filter needs them.
-    columns = [
-        Quote.market, Quote.status, year, month, QuoteRevision.program_currency,
-        QuoteRevision.license_currency, func.count(Quote.id),
-        func.sum(QuoteRevision.program_total_minor), func.sum(QuoteRevision.license_total_minor),
-    ]
-    base = base_select(columns, client=bool(filters.client_tax_id), owner=bool(filters.owner_email))
-    statement = apply_query(base, filters).group_by(
-        Quote.market, Quote.status, year, month, QuoteRevision.program_currency,
-        QuoteRevision.license_currency)
+    """Counts and sums per market, status, month and currencies, from the quotes table
+    alone: it carries its current revision's currencies and totals. ix_quotes_summary
+    holds every column read here (and those of the filters on the quote), in the
+    order grouped on, so the database may read that index alone and group as it goes."""
+    keys = [Quote.market, Quote.status, Quote.quote_month, Quote.program_currency,
+            Quote.license_currency]
+    columns = [*keys, func.count(), func.sum(Quote.program_total_minor),
+               func.sum(Quote.license_total_minor)]
+    statement = quotes_select(columns, filters).group_by(*keys)
     groups = []
-    for (market, status, y, m, program_currency, license_currency, count, program,
+    for (market, status, month, program_currency, license_currency, count, program,
          licenses) in session.execute(statement):
-        groups.append(_Group(market, status, f"{int(y):04d}-{int(m):02d}", program_currency,
-                             license_currency, int(count),
+        groups.append(_Group(market, status, f"{month // 100:04d}-{month % 100:02d}",
+                             program_currency, license_currency, int(count),
                              from_minor(int(program), program_currency),
                              from_minor(int(licenses), license_currency)))
     return sorted(groups, key=lambda g: (g.month, g.market, g.status, g.program_currency,

@@ -1,5 +1,6 @@
 """Engine and session factory. `DATABASE_URL` picks the database; without it,
-a SQLite file under `instance/` in the repository.
+a SQLite file in the instance folder (quoting.paths: `instance/` in the checkout,
+else in the current directory, or `QUOTING_INSTANCE`).
 
 SQLite is opened with foreign keys on, WAL journaling and a busy timeout.
 Transactions are deferred, so reads never wait for a writer nor block one; a
@@ -20,8 +21,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SQLITE_PATH = REPO_ROOT / "instance" / "quoting.db"
+from quoting import paths
+
+DEFAULT_SQLITE_PATH = paths.instance_dir() / "quoting.db"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 # Execution option naming how a SQLite transaction begins (see begin_write).
 SQLITE_BEGIN = "quoting_sqlite_begin"
@@ -44,10 +46,18 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     resolved = database_url(url)
     if not is_sqlite(resolved):
-        return create_engine(resolved, pool_pre_ping=True, **kwargs)
+        # A server that never answers fails the connection after this long, instead of
+        # holding a request (or /readyz) for the operating system's TCP timeout.
+        connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                        **kwargs.pop("connect_args", {})}
+        return create_engine(resolved, pool_pre_ping=True, connect_args=connect_args,
+                             **kwargs)
     path = make_url(resolved).database
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)

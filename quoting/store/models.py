@@ -29,10 +29,18 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     inspect,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Mapper,
+    mapped_column,
+    relationship,
+    validates,
+)
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from quoting.money import minor_units
@@ -171,6 +179,23 @@ class Quote(Base):
         Index("ix_quotes_market_quote_date", "market", "quote_date", "id"),
         Index("ix_quotes_quote_date", "quote_date", "id"),
         Index("ix_quotes_status_valid_until", "status", "valid_until"),
+        # Finance's summary (quoting.services.reports) groups on the first five columns in
+        # this order and sums the next two; the rest are there for its filters, so that
+        # it reads this index alone.
+        Index("ix_quotes_summary", "market", "status", "quote_month", "program_currency",
+              "license_currency", "program_total_minor", "license_total_minor", "quote_date",
+              "created_at", "owner_id", "client_id"),
+        # The desk's search ("contains", accents and case ignored): a trigram index on
+        # PostgreSQL (extension pg_trgm). SQLite has no such index: there it is an empty
+        # stand-in (WHERE 0), which keeps one schema for both and costs next to nothing.
+        Index("ix_quotes_search", "client_name_folded", "number", postgresql_using="gin",
+              postgresql_ops={"client_name_folded": "gin_trgm_ops",
+                              "number": "gin_trgm_ops"}, sqlite_where=text("0")),
+        # The desk's sorts and its owner filter ("Mine"), newest first; the status sort's
+        # index is declared below the class (it sorts the id descending).
+        Index("ix_quotes_client_name_folded", "client_name_folded", "id"),
+        Index("ix_quotes_updated_at", "updated_at", "id"),
+        Index("ix_quotes_owner_id_quote_date", "owner_id", "quote_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -181,7 +206,7 @@ class Quote(Base):
     year: Mapped[int | None] = mapped_column(Integer)
     sequence: Mapped[int | None] = mapped_column(Integer)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(20))
     current_revision: Mapped[int] = mapped_column(Integer)
     # Copied from the current revision, for listing and expiry without a join.
@@ -191,6 +216,14 @@ class Quote(Base):
     # client record does not rewrite what was quoted), and folded for search.
     client_name: Mapped[str] = mapped_column(String(200), default="")
     client_name_folded: Mapped[str] = mapped_column(String(200), default="")
+    # Copied from the current revision too (quoting.services.quotes keeps them in
+    # step), so finance's summary and the desk's list read this table alone.
+    program_currency: Mapped[str] = mapped_column(String(3))
+    program_total_minor: Mapped[int] = mapped_column(BigInteger)
+    license_currency: Mapped[str] = mapped_column(String(3))
+    license_total_minor: Mapped[int] = mapped_column(BigInteger)
+    # The month of quote_date as year * 100 + month (202611), set with it (below).
+    quote_month: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -205,6 +238,19 @@ class Quote(Base):
         """The number once sent; before that the draft reference (D-00042)."""
         return self.number or draft_reference(self.id)
 
+    @validates("quote_date")
+    def _set_quote_month(self, _key: str, value: date) -> date:
+        self.quote_month = month_number(value)
+        return value
+
+
+def month_number(day: date) -> int:
+    """The month a day falls in, as finance's summary groups it: 2026-11-25 -> 202611."""
+    return day.year * 100 + day.month
+
+
+# The desk's sort by status, most recent first within a status (QUOTE_SORTS).
+Index("ix_quotes_status_id", Quote.status, Quote.id.desc())
 
 DRAFT_REFERENCE_PREFIX = "D-"
 

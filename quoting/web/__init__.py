@@ -17,11 +17,13 @@ from typing import Any
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
-from quoting.store.db import REPO_ROOT, make_engine, make_session_factory
+from quoting import paths
+from quoting.store.db import make_engine, make_session_factory
 from quoting.web import ratelimits
 
-TEMPLATES = REPO_ROOT / "templates"
-INSTANCE = REPO_ROOT / "instance"
+TEMPLATES = paths.TEMPLATES_DIR
+# instance/ in the checkout, else in the current directory, or QUOTING_INSTANCE.
+INSTANCE = paths.instance_dir()
 
 
 MIB = 1024 * 1024
@@ -111,14 +113,29 @@ SETTINGS: tuple[Setting, ...] = (
             "where emails are written as .eml files when MAIL_URL is unset; unset: "
             "instance/outbox/"),
     Setting("QUEUE_URL", str, None, "the Redis whose RQ queue `quoting worker` delivers "
-            "emails from (redis://host:port/db, rediss://…); unset: delivered in the "
-            "request", schemes=("redis", "rediss")),
+            "emails from, renders the proposal PDFs and sends quotes from "
+            "(redis://host:port/db, rediss://…; the desk and the workers share "
+            "QUOTING_PDF_CACHE); unset: all in the request", schemes=("redis", "rediss")),
     # The seller's PAdES signature on sent proposals (quoting.signing): both or neither.
     Setting("SIGNING_CERT", str, None,
             "the seller's PEM certificate that signs sent proposals; unset (with "
             "SIGNING_KEY): proposals are sent unsigned"),
     Setting("SIGNING_KEY", str, None,
             "the unencrypted PEM private key of SIGNING_CERT"),
+    # Read where the rules are loaded, by the app and every `quoting` command alike
+    # (quoting.paths.rules_dir), not through this config.
+    Setting("QUOTING_RULES_DIR", str, None,
+            "the folder of the company's own price lists (<MARKET>/<version>.toml); "
+            "unset: the example price lists that ship with the code"),
+    # Operations (quoting.web.ops, quoting.logs): log lines, and who may read /metrics.
+    Setting("LOG_FORMAT", str, None,
+            "`json` (one JSON object a line) or `text`; unset: json when QUOTING_ENV is "
+            "production, else text"),
+    Setting("METRICS_TOKEN", str, None,
+            "a bearer token that lets any address read /metrics; unset: none does"),
+    Setting("METRICS_ALLOW_FROM", str, "127.0.0.1,::1",
+            "addresses and networks (CIDR), comma-separated, that may read /metrics "
+            "without the token (`none`: none)"),
 )
 
 
@@ -167,6 +184,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
+    from quoting.web import ops  # request ids, logging, /healthz, /readyz, /metrics
+
+    ops.init_app(app)  # first: its hooks see each request before the others
     _use_seller_signer(app)
     ratelimits.init_app(app)
     _register_blueprints(app)
@@ -198,6 +218,9 @@ def _register_blueprints(app: Flask) -> None:
     from quoting.web import delivery  # emails a request wrote go out when it ends
 
     delivery.register(app)
+    from quoting.web import unavailable  # the database out of reach: 503, not 500
+
+    unavailable.register(app)
 
 
 def outbox_mailer(config: Mapping[str, Any], instance: Path = INSTANCE) -> Any:

@@ -39,10 +39,9 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from quoting import services
+from quoting import paths, services
 from quoting.errors import QuoteInputError
 from quoting.services import ClientLinkView, ServiceError
-from quoting.store.db import REPO_ROOT
 from quoting.web import db_session, guards, input_guard, ratelimits
 from quoting.web.client_changes import changes_section
 from quoting.web.extensions import csrf
@@ -55,10 +54,10 @@ LANGUAGES = ("es", "en", "pt")
 # override both).
 FAILURES_PER_ADDRESS = 30
 FAILURE_WINDOW_SECONDS = 300
-PROPOSAL_ASSETS = REPO_ROOT / "templates" / "proposal"
+PROPOSAL_ASSETS = paths.TEMPLATES_DIR / "proposal"
 ASSETS: dict[str, tuple[Path, str]] = {
     "proposal.css": (PROPOSAL_ASSETS / "proposal.css", "text/css"),
-    "client.css": (REPO_ROOT / "templates" / "web" / "client" / "client.css", "text/css"),
+    "client.css": (paths.TEMPLATES_DIR / "web" / "client" / "client.css", "text/css"),
     **{f"fonts/{name}": (PROPOSAL_ASSETS / "fonts" / name, "font/ttf")
        for name in ("NotoSans-Regular.ttf", "NotoSans-SemiBold.ttf", "NotoSans-Bold.ttf",
                     "NotoSans-Italic.ttf", "NotoEmoji-Regular.ttf")},

@@ -24,7 +24,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from quoting.store.db import REPO_ROOT
+from quoting import paths
 from quoting.web import auth, client_pages, input_guard, notices, quotes, tokens
 from quoting.web.extensions import babel, csrf, login_manager
 from quoting.web.formatting import install_filters
@@ -54,7 +54,7 @@ def register(app: Flask) -> None:
     for key, value in {
         "BABEL_DEFAULT_LOCALE": "es",
         "BABEL_DOMAIN": "web",
-        "BABEL_TRANSLATION_DIRECTORIES": str(REPO_ROOT / "locales"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(paths.LOCALES_DIR),
         # Checked by the desk blueprints' guards (quoting.web.guards), never on /api/.
         "WTF_CSRF_CHECK_DEFAULT": False,
         # The token lives as long as the signed-in session: a form left open during a

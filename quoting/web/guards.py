@@ -28,7 +28,10 @@ PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "static",
                               "client_pages.proposal", "client_pages.pdf",
                               "client_pages.receipt", "client_pages.current",
                               "client_pages.accept", "client_pages.decline",
-                              "client_pages.asset"})
+                              "client_pages.asset",
+                              # Operations (quoting.web.ops): health, readiness, and
+                              # metrics (which answers 404 to whoever may not read it).
+                              "ops.healthz", "ops.readyz", "ops.metrics"})
 
 
 def guard(bp: Blueprint) -> Blueprint:

@@ -15,7 +15,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -263,6 +262,7 @@ def new() -> BaseResponse | tuple[str, int] | str:
         session.rollback()
         flash(refusal_message(exc), "error")
         return _render_form(form), 409
+    background.warm_pdf(quote)
     flash(_("Quote %(number)s saved as a draft.", number=quote.ref), "success")
     return redirect(url_for("quotes.show", number=quote.ref))
 
@@ -304,6 +304,7 @@ def edit(number: str) -> BaseResponse | tuple[str, int] | str:
         # What was typed stays on the page; the hidden revision still says what the
         # user saw, so saving again is refused until they reload.
         return _render_form(form, quote=quote, seen_revision=seen), 409
+    background.warm_pdf(revised)
     flash(_("Revision %(revision)s of %(number)s saved.", revision=revised.current_revision,
             number=revised.ref), "success")
     return redirect(url_for("quotes.show", number=revised.ref))
@@ -380,16 +381,19 @@ def show(number: str) -> str:
     rules = _rules(quote.market)
     with contextlib.suppress(NoRulesInForce):
         rules = services.default_rulebook().by_version(current["rules_version"])
+    sending = services.send_state(session, quote)
+    being_sent = sending is not None and sending.state == "sending"
     return render_template(
         "quotes/show.html", quote=quote, view=view, current=current,
         breakdown=breakdown(current["priced"], rules, _tax_labels(rules)),
         events=services.quote_events(session, quote.ref),
         messages=services.outbox_view(session, quote),
-        may_send_to_client=sharing_allowed(quote),
+        may_send_to_client=sharing_allowed(quote) and not being_sent,
+        sending=sending, send_failure=_send_failure(sending),
         can_edit=services.can_edit(user, quote),
         is_manager=user.role in services.MANAGERS,
         may_decide=services.may_decide(user, quote),
-        editable=quote.status in services.REVISABLE,
+        editable=quote.status in services.REVISABLE and not being_sent,
         deletable=services.can_delete(quote),
         locale=market_locale(quote.market),
     )
@@ -410,8 +414,13 @@ def act(number: str, action: str) -> BaseResponse:
         flash(str(STALE_PAGE), "error")
         return redirect(url_for("quotes.show", number=number))
     reason = request.form.get("reason", "").strip()[:2000]
+    in_worker = action == "send" and background.queue_url() is not None
     try:
-        if action == "send":
+        if in_worker:  # numbered now; a worker renders, signs and sends
+            done = services.request_send(session, number, user, seen_revision=seen)
+            message = _("%(number)s is being sent: its PDF is being prepared.",
+                        number=done.ref)
+        elif action == "send":
             done = services.send_quote(session, number, user, seen_revision=seen)
             message = _("%(number)s sent: its PDF is kept as sent.", number=done.ref)
         elif action == "accept":
@@ -460,21 +469,42 @@ def act(number: str, action: str) -> BaseResponse:
                                      exc_info=exc.__cause__)
         flash(refusal_message(exc), "error")
         return redirect(url_for("quotes.show", number=number))
+    if in_worker:
+        background.send_in_worker(done)
+    elif action in ("duplicate", "approve", "reject"):  # a draft's PDF changed
+        background.warm_pdf(done)
     flash(message, "success")
     return redirect(url_for("quotes.show", number=done.ref))
 
 
+def _send_failure(sending: services.SendState | None) -> str | None:
+    """A send a worker was refused, said as the desk says refusals."""
+    if sending is None or sending.state != "failed":
+        return None
+    refusal = ServiceError(sending.message or "", code=sending.code or None,
+                           **(sending.params or {}))
+    return refusal_message(refusal)
+
+
 @bp.route("/quotes/<number>/pdf")
-def pdf(number: str) -> Response:
-    """The proposal PDF of a revision (the current one by default), inline or as a download."""
+def pdf(number: str) -> BaseResponse:
+    """The proposal PDF of a revision (the current one by default), inline or as a
+    download. With QUEUE_URL nothing is rendered here: a PDF not made yet gets the
+    page that waits for a worker to make it (background.pdf_or_preparing)."""
     quote = load_quote(number)
     value = request.args.get("revision", "")
     revision = small_number(value) or quote.current_revision
     session = db_session()
     try:
-        # A sent revision's PDF as kept when it was sent; a draft's from the cache.
-        body = services.revision_pdf(session, quote.ref, revision)
-        session.commit()
+        if background.queue_url():
+            waited = background.pdf_or_preparing(quote, revision)
+            if not isinstance(waited, bytes):
+                return waited
+            body = waited
+        else:
+            # A sent revision's PDF as kept when it was sent; a draft's from the cache.
+            body = services.revision_pdf(session, quote.ref, revision)
+            session.commit()
     except NotFound:
         abort(404, description=_("This quote has no revision %(revision)s.", revision=revision))
     except ServiceError:  # an old revision whose re-render differs from its recorded hash
@@ -491,4 +521,4 @@ def pdf(number: str) -> Response:
 
 # More routes of this blueprint, in modules of their own; imported here so that they
 # are on the blueprint before any app registers it.
-from quoting.web import client_records, revisions, sharing  # noqa: E402, F401
+from quoting.web import background, client_records, revisions, sharing  # noqa: E402, F401

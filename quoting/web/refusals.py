@@ -34,6 +34,9 @@ def refusal_message(exc: ServiceError) -> str:
         "wrong_status": lambda: _(
             "That step is not possible while the quote is in this status."),
         "not_found": lambda: _("There is no quote %(number)s.", number=params.get("ref", "")),
+        "send_pending": lambda: _(
+            "%(number)s is already being sent: its page shows when it is done.",
+            number=params.get("ref", "")),
         "pdf_not_rendered": lambda: _(
             "The proposal PDF could not be made, so %(number)s was not sent (it keeps its "
             "number). Try sending it again in a minute.", number=params.get("ref", "")),

@@ -20,8 +20,8 @@ from werkzeug.wrappers import Response as BaseResponse
 from quoting import services
 from quoting.errors import QuoteInputError
 from quoting.services import NotFound, ServiceError
-from quoting.store.models import Quote
-from quoting.web import db_session, outbox_mailer
+from quoting.store.models import Quote, QuoteStatus
+from quoting.web import background, db_session, outbox_mailer
 from quoting.web.auth import signed_in
 from quoting.web.quotes import (
     STALE_PAGE,
@@ -99,11 +99,22 @@ def send_to_client(number: str) -> BaseResponse | tuple[str, int] | str:
         flash(str(STALE_PAGE), "error")
         return again({}, 409)
     session = db_session()
+    public_url = str(current_app.config["PUBLIC_URL"])
+    # With QUEUE_URL a draft is numbered here and sent by a worker, which writes the
+    # email once the PDF is kept (background); a sent quote's PDF is kept already.
+    in_worker = background.queue_url() is not None and quote.status != QuoteStatus.SENT
     try:
-        message = services.send_to_client(
-            session, quote.ref, signed_in(), recipients=recipients, subject=subject,
-            body=body, seen_revision=seen, public_url=str(current_app.config["PUBLIC_URL"]))
-        ref, addresses = message.quote.ref, list(message.recipients)
+        if in_worker:
+            requested = services.request_send(
+                session, quote.ref, signed_in(), seen_revision=seen,
+                email=services.EmailRequest(services.parse_recipients(recipients), subject,
+                                            body, public_url))
+            ref = requested.ref
+        else:
+            message = services.send_to_client(
+                session, quote.ref, signed_in(), recipients=recipients, subject=subject,
+                body=body, seen_revision=seen, public_url=public_url)
+            ref, addresses = message.quote.ref, list(message.recipients)
         session.commit()
     except QuoteInputError as exc:
         session.rollback()
@@ -120,6 +131,12 @@ def send_to_client(number: str) -> BaseResponse | tuple[str, int] | str:
                                      exc_info=exc.__cause__)
         flash(refusal_message(exc), "error")
         return redirect(url_for("quotes.show", number=quote.ref))
+    if in_worker:
+        background.send_in_worker(requested)
+        flash(_("%(number)s is being sent: once its PDF is ready, it goes to %(recipients)s "
+                "with a private link.", number=ref,
+                recipients=", ".join(services.parse_recipients(recipients))), "success")
+        return redirect(url_for("quotes.show", number=ref))
     flash(_("%(number)s is on its way to %(recipients)s, with its PDF and a private link.",
             number=ref, recipients=", ".join(addresses)), "success")
     return redirect(url_for("quotes.show", number=ref))

@@ -148,8 +148,9 @@ def test_a_link_to_an_older_revision_is_superseded_by_a_newer_one(
                           QUOTE_DAY, now=NOW)
 
     # Revised but not sent again: the old revision is no longer on offer.
-    _refusal(lambda: services.open_client_link(session, old_token, now=NOW),
-             "link_superseded")
+    draft_refusal = _refusal(lambda: services.open_client_link(session, old_token, now=NOW),
+                             "link_superseded")
+    assert draft_refusal.params["newer_sent_on"] is None  # nothing newer was sent yet
     services.send_quote(session, number, sales, QUOTE_DAY, now=NOW)
     new_link, new_token = _link(session, quote, sales)
 
@@ -157,7 +158,9 @@ def test_a_link_to_an_older_revision_is_superseded_by_a_newer_one(
     assert old_link.superseded_by_revision == 2
     refused = _refusal(lambda: services.open_client_link(session, old_token, now=NOW),
                        "link_superseded")
-    assert refused.params == {"revision": 1, "newer_revision": 2, "language": "es"}
+    # The day the newer revision was sent where the client is (Mexico City).
+    assert refused.params == {"revision": 1, "newer_revision": 2, "language": "es",
+                              "newer_sent_on": "2026-11-25"}
     assert new_token not in json.dumps(refused.params) + refused.message
     _refusal(lambda: services.decide_by_client(session, old_token, "accept", **EVIDENCE,
                                                now=NOW), "link_superseded")

@@ -114,6 +114,16 @@ def draft(engine: Engine, seller: User) -> Quote:
         return quote
 
 
+def sent(engine: Engine, seller: User) -> Quote:
+    """A quote sent (in this process, no email): the desk emails it again with no send
+    job, its PDF being kept already (a draft is sent by a job first: test_queue_pdfs)."""
+    quote = draft(engine, seller)
+    with Session(engine, expire_on_commit=False) as session:
+        quote = services.send_quote(session, quote.ref, services.get_user(session, SELLER))
+        session.commit()
+        return quote
+
+
 def desk(engine: Engine, smtp: SmtpServer, queue_url: str | None) -> FlaskClient:
     client = create_app({"ENGINE": engine, "SECRET_KEY": "test-secret", "TESTING": True,
                          "WTF_CSRF_ENABLED": False, "PUBLIC_URL": PUBLIC,
@@ -152,7 +162,7 @@ def test_with_a_queue_a_burst_of_sends_from_the_desk_puts_one_job_and_delivers_n
         fresh_engine: Engine, seller: User, environment: SmtpServer,
         queue: Queue, redis_url: str) -> None:
     client = desk(fresh_engine, environment, redis_url)
-    for quote in (draft(fresh_engine, seller), draft(fresh_engine, seller)):
+    for quote in (sent(fresh_engine, seller), sent(fresh_engine, seller)):
         send_from_the_desk(client, quote)
 
     assert environment.handler.envelopes == []
@@ -250,7 +260,7 @@ def test_runs_that_ask_for_the_same_wake_up_get_one_job(
         fresh_engine: Engine, seller: User, environment: SmtpServer,
         queue: Queue, redis_url: str) -> None:
     send_from_the_desk(desk(fresh_engine, environment, redis_url),
-                       draft(fresh_engine, seller))
+                       sent(fresh_engine, seller))
     factory = sessionmaker(fresh_engine)
     later = datetime.now(UTC) + timedelta(minutes=4)
     with Session(fresh_engine) as session:
@@ -285,7 +295,12 @@ def test_with_redis_out_of_reach_the_desk_answers_and_the_burst_worker_delivers_
                            draft(fresh_engine, seller))
     assert "out of reach" in caplog.text
     assert environment.handler.envelopes == []
-    assert [m.state for m in messages(fresh_engine)] == ["queued"]
+    # The draft is numbered and its send asked for; no job could be queued for it.
+    assert messages(fresh_engine) == []
+    with Session(fresh_engine) as session:
+        [waiting] = services.pending_sends(session)
+    assert waiting.email is not None
+    assert list(waiting.email.recipients) == [CLIENT]
 
     result = run_cli("worker", "--burst", QUEUE_URL=nowhere)
 

@@ -13,6 +13,7 @@ import html as html_text
 import io
 import re
 from collections.abc import Callable
+from unittest.mock import ANY
 
 import pytest
 from flask.testing import FlaskClient
@@ -242,7 +243,7 @@ def test_sending_from_the_desk_stores_the_pdf_in_the_same_step(
         assert kept is not None
         assert revision.pdf_sha256 == hashlib.sha256(kept).hexdigest()
         assert (send_event.action, send_event.detail) == (
-            "quote.send", {"pdf_sha256": revision.pdf_sha256})
+            "quote.send", {"pdf_sha256": revision.pdf_sha256, "request_id": ANY})
     assert _flash(sent.get_data(as_text=True)) == (
         f"{stored.number} enviada: su PDF se guarda tal como se envió.")
     assert signed_in.get(f"/quotes/{stored.number}/pdf").data == kept
@@ -469,7 +470,7 @@ def test_the_client_page_lists_its_quotes_and_renaming_there_is_audited_and_leav
         last = services.client_events(session, record.id)[-1]
     assert (last.action, last.actor, last.detail) == (
         "client.rename", SALES, {"from": MX_CLIENT, "to": new_name,
-                                 "reason": "cambio de régimen"})
+                                 "reason": "cambio de régimen", "request_id": ANY})
 
     # The quotes already made keep the name they were quoted with.
     for ref in (sent.ref, draft.ref):

@@ -17,7 +17,9 @@ from tests.web.conftest import app_config
 PUBLIC = {"auth.login", "auth.set_language", "static", "client_pages.proposal",
           "client_pages.pdf", "client_pages.receipt", "client_pages.current",
           "client_pages.accept", "client_pages.decline",
-          "client_pages.asset"}
+          "client_pages.asset",
+          # Health, readiness and metrics (the test client is 127.0.0.1: let in).
+          "ops.healthz", "ops.readyz", "ops.metrics"}
 SAMPLE_VALUES = {"number": "D-00001", "action": "send", "filename": "css/app.css",
                  "token_id": 1, "client_id": 1, "token": "x" * 43, "message_id": 1}
 

@@ -21,7 +21,8 @@ NAMED_IN_THE_README = [
     "API_RATE_WINDOW_SECONDS", "LOGIN_FAILURES_PER_EMAIL", "LOGIN_FAILURES_PER_ADDRESS",
     "LOGIN_FAILURE_WINDOW_SECONDS", "MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE",
     "MAX_FORM_PARTS", "SALES_OWN_QUOTES_ONLY", "PUBLIC_URL", "MAIL_URL", "MAIL_FROM",
-    "OUTBOX_DIR", "QUEUE_URL", "SIGNING_CERT", "SIGNING_KEY",
+    "OUTBOX_DIR", "QUEUE_URL", "SIGNING_CERT", "SIGNING_KEY", "QUOTING_RULES_DIR",
+    "LOG_FORMAT", "METRICS_TOKEN", "METRICS_ALLOW_FROM",
 ]
 FROM_THE_ENVIRONMENT = [
     ("QUOTING_ENV", "production", "production"),
@@ -48,6 +49,10 @@ FROM_THE_ENVIRONMENT = [
     # Paths in the folder of the `signing_pair` fixture: the app loads them at start.
     ("SIGNING_CERT", "{pair}/seller-cert.pem", "{pair}/seller-cert.pem"),
     ("SIGNING_KEY", "{pair}/seller-key.pem", "{pair}/seller-key.pem"),
+    ("QUOTING_RULES_DIR", "/srv/acme/pricing_rules", "/srv/acme/pricing_rules"),
+    ("LOG_FORMAT", "json", "json"),
+    ("METRICS_TOKEN", "a-scrape-token", "a-scrape-token"),
+    ("METRICS_ALLOW_FROM", "10.0.0.0/8,::1", "10.0.0.0/8,::1"),
 ]
 
 
