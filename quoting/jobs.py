@@ -64,7 +64,9 @@ from quoting.services.common import now_or
 from quoting.services.documents import cached_revision_pdf, revision_pdf
 from quoting.services.errors import NotFound, ServiceError
 from quoting.services.outbox import LEASE, Delivery, Mailer, deliver_due
+from quoting.services.receipts import issue_receipt
 from quoting.services.sending import pending_sends, perform_send
+from quoting.store.client_links import ClientDecision
 from quoting.store.db import make_engine
 from quoting.store.models import draft_reference
 from quoting.store.outbox import OutboxMessage
@@ -76,6 +78,7 @@ QUEUE_SCHEMES = ("redis", "rediss")
 JOB = "quoting.jobs.deliver_outbox"  # imported by the worker
 RENDER_JOB = "quoting.jobs.render_draft"
 SEND_JOB = "quoting.jobs.send_requested"
+RECEIPT_JOB = "quoting.jobs.issue_decision_receipt"
 # A job in one of these stands for every later ask of the same work.
 ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED,
                     JobStatus.DEFERRED})
@@ -373,6 +376,41 @@ def send_requested(ref: str, revision: int) -> str:
         with suppress(RedisError):
             _enqueue_now(Queue(job.origin, connection=job.connection))
     return outcome
+
+
+def enqueue_receipt(queue_url: str, decision_id: int) -> str | None:
+    """After a client's decision is committed: the job that renders, keeps and emails
+    its receipt, unless one is waiting or running. Never raises for Redis (logged,
+    None): the receipt's download asks again."""
+    try:
+        queue = queue_for(queue_url)
+        return _enqueue_once(queue, RECEIPT_JOB, f"{queue.name}-receipt-{decision_id}",
+                             (decision_id,))
+    except (RedisError, OSError, ValueError) as exc:
+        log.warning("the queue at %s is out of reach (%s: %s): no receipt job for decision "
+                    "%s", safe_url(queue_url), type(exc).__name__, exc, decision_id)
+        return None
+
+
+def issue_decision_receipt(decision_id: int) -> str:
+    """The job: the decision's receipt (services.issue_receipt: rendered, kept, its email
+    queued; a second run finds it kept), then a delivery job for that email. Returns
+    "issued" or "gone"."""
+    engine = make_engine()
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            decision = session.get(ClientDecision, decision_id)
+            if decision is None:
+                return "gone"
+            issue_receipt(session, decision)
+            session.commit()
+    finally:
+        engine.dispose()
+    job = get_current_job()
+    if job is not None:
+        with suppress(RedisError):
+            _enqueue_now(Queue(job.origin, connection=job.connection))
+    return "issued"
 
 
 def sweep_sends(queue: Queue, session_factory: Callable[[], Session]) -> list[str]:

@@ -39,7 +39,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from quoting import paths, services
+from quoting import jobs, paths, services
 from quoting.errors import QuoteInputError
 from quoting.services import ClientLinkView, ServiceError
 from quoting.web import db_session, guards, input_guard, ratelimits
@@ -178,7 +178,14 @@ def receipt(token: str) -> ResponseReturnValue:
         if view.decision is None:
             session.rollback()
             return _gone_page(404, _("Not found"), "")
-        kept = services.issue_receipt(session, view.decision)
+        kept = services.receipt_for(session, view.decision)
+        queue_url = current_app.config.get("QUEUE_URL")
+        if kept is None and queue_url:  # a worker is making it
+            jobs.enqueue_receipt(str(queue_url), view.decision.id)
+            with force_locale(_language(view)):
+                return _preparing_receipt()
+        if kept is None:
+            kept = services.issue_receipt(session, view.decision)
         body = kept.pdf
         session.commit()
     except ServiceError as exc:
@@ -292,17 +299,32 @@ def _decide(token: str, decision: str) -> ResponseReturnValue:
         return redirect(url_for(".proposal", token=token), code=303)
 
 
+def _preparing_receipt() -> ResponseReturnValue:
+    response = make_response(render_template(
+        "client/gone.html", code=202, title=_("Preparing the receipt"), message=_(
+            "Your receipt is being prepared; this page reloads itself in a few seconds."),
+        lang=_current_language(), refresh_seconds=3), 202)
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Retry-After"] = "3"
+    return response
+
+
 def _issue_receipt(token: str) -> None:
     """The decision is recorded: its receipt is rendered, kept and emailed now. A
     failure here loses nothing (the decision stands; the receipt is issued when the
     page or its download asks for it) and is logged. The request hands the emails on
     when it ends (quoting.web.delivery)."""
     session = db_session()
+    queue_url = current_app.config.get("QUEUE_URL")
     try:
         view = services.open_client_link(session, token, record_view=False)
-        if view.decision is not None:
-            services.issue_receipt(session, view.decision)
-            session.commit()
+        if view.decision is None:
+            return
+        if queue_url:  # a worker renders it: no request renders a PDF
+            jobs.enqueue_receipt(str(queue_url), view.decision.id)
+            return
+        services.issue_receipt(session, view.decision)
+        session.commit()
     except Exception:
         session.rollback()
         current_app.logger.exception("issuing the receipt of a client decision")

@@ -48,6 +48,7 @@ from tests.integration.test_queue import (  # noqa: F401  (fixtures)
     run_cli,
     seller,
     send_from_the_desk,
+    sent,
 )
 from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401  (fixture)
 from tests.web.conftest import form_data
@@ -451,3 +452,43 @@ def test_a_worker_killed_while_it_sends_loses_nothing_and_the_pdf_is_kept_once(
         assert session.scalar(select(func.count()).select_from(RevisionPdf)) == 1
     assert len(messages(fresh_engine)) == 1
     assert len(list(outbox.glob("*.eml"))) == 1
+
+
+# ---------------------------------------------------------------- receipts
+
+
+def test_with_a_queue_the_client_s_answer_renders_no_receipt_and_a_worker_makes_and_mails_it(
+        fresh_engine: Engine, seller: User, environment: SmtpServer, queue: Queue,
+        redis_url: str) -> None:
+    quote = sent(fresh_engine, seller)
+    client = desk(fresh_engine, environment, redis_url)
+    send_from_the_desk(client, quote)  # emailed again: the email carries the link
+    work(queue)
+    [proposal] = [m for m in messages(fresh_engine) if m.kind == "proposal"]
+    token = proposal.body.split("/p/")[1].split()[0]
+    visitor = desk(fresh_engine, environment, redis_url).application.test_client()
+    renders: list[str] = []
+    patch = pytest.MonkeyPatch()
+    patch.setattr("quoting.services.receipts.render_receipt",
+                  lambda *_args: renders.append("receipt") or b"%PDF-1.7 receipt")
+
+    try:
+        answered = visitor.post(f"/p/{token}/accept", data={
+            "signer_name": "Lucía Fernández", "signer_position": "CFO", "authorised": "yes"})
+        waiting = visitor.get(f"/p/{token}/receipt")
+        assert renders == []  # nothing rendered in the client's requests
+        work(queue)
+        ready = visitor.get(f"/p/{token}/receipt")
+    finally:
+        patch.undo()
+
+    assert answered.status_code == 303
+    assert waiting.status_code == 202
+    assert 'http-equiv="refresh"' in waiting.get_data(as_text=True)
+    assert renders == ["receipt"]
+    assert ready.status_code == 200
+    assert ready.data == b"%PDF-1.7 receipt"
+    receipts = [m for m in messages(fresh_engine) if m.kind == "receipt"]
+    assert [m.state for m in receipts] == ["sent"]
+    assert any(CLIENT in e.rcpt_tos and b"receipt.pdf" in e.content
+               for e in environment.handler.envelopes)
