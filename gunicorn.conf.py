@@ -12,8 +12,8 @@ Environment (all optional; GUNICORN_CMD_ARGS, then the command line, override th
   GUNICORN_THREADS           threads per worker (default 4)
   GUNICORN_TIMEOUT           seconds a worker may stay silent before it is killed (60)
   GUNICORN_GRACEFUL_TIMEOUT  seconds in-flight requests get after SIGTERM (30)
-  GUNICORN_MAX_REQUESTS      requests before a worker is replaced (1000, 0: never),
-                             plus a random 0..GUNICORN_MAX_REQUESTS_JITTER (100)
+  GUNICORN_MAX_REQUESTS      requests before a worker is replaced (10000, 0: never),
+                             plus a random 0..GUNICORN_MAX_REQUESTS_JITTER (1000)
   GUNICORN_KEEPALIVE         seconds an idle keep-alive connection is kept (5)
   PROMETHEUS_MULTIPROC_DIR   the folder where each worker writes its metrics so that
                              /metrics adds them up; unset with more than one worker:
@@ -80,8 +80,8 @@ threads = _whole_number("GUNICORN_THREADS", 4)
 # WeasyPrint's memory grows a little with each render (font and style caches): a
 # worker is replaced after this many requests, the jitter keeping workers from
 # restarting together.
-max_requests = _whole_number("GUNICORN_MAX_REQUESTS", 1000, least=0)
-max_requests_jitter = _whole_number("GUNICORN_MAX_REQUESTS_JITTER", 100, least=0)
+max_requests = _whole_number("GUNICORN_MAX_REQUESTS", 10_000, least=0)
+max_requests_jitter = _whole_number("GUNICORN_MAX_REQUESTS_JITTER", 1000, least=0)
 # A large proposal renders in a few seconds; a worker silent for a minute is stuck.
 timeout = _whole_number("GUNICORN_TIMEOUT", 60)
 # On SIGTERM (a deploy, `systemctl stop`, Ctrl+C), requests in flight get this long
