@@ -400,21 +400,29 @@ def main() -> int:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
+    report(on_each_database(parser, args, run_one, "bench_api"), args)
+    return 0
+
+
+def on_each_database(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                     run: Callable[[str, str, argparse.Namespace], dict[str, Any]],
+                     name: str) -> list[dict[str, Any]]:
+    """`run` on a fresh database of each kind in --databases (a temporary SQLite file; a
+    throwaway PostgreSQL database, dropped afterwards)."""
     results = []
-    with tempfile.TemporaryDirectory(prefix="bench-api-") as folder:
-        for name in args.databases.split(","):
-            if name == "sqlite":
-                results.append(run_one(name, f"sqlite:///{Path(folder) / 'bench.db'}", args))
-            elif name == "postgresql":
-                url = pgadmin.create_database(prefix="quoting_bench_api")
+    with tempfile.TemporaryDirectory(prefix=f"{name}-") as folder:
+        for kind in args.databases.split(","):
+            if kind == "sqlite":
+                results.append(run(kind, f"sqlite:///{Path(folder) / 'bench.db'}", args))
+            elif kind == "postgresql":
+                url = pgadmin.create_database(prefix=f"quoting_{name}")
                 try:
-                    results.append(run_one(name, url, args))
+                    results.append(run(kind, url, args))
                 finally:
                     pgadmin.drop_database(url)
             else:
-                parser.error(f"unknown database {name!r}; use sqlite and/or postgresql")
-    report(results, args)
-    return 0
+                parser.error(f"unknown database {kind!r}; use sqlite and/or postgresql")
+    return results
 
 
 if __name__ == "__main__":

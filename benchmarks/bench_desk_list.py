@@ -29,7 +29,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -50,12 +49,13 @@ from bench_api import (  # noqa: E402
     SURNAMES,
     load,
     machine_load,
+    on_each_database,
     percentile,
 )
 
 from quoting import services  # noqa: E402
 from quoting.services.history import QuoteQuery  # noqa: E402
-from quoting.store import migrate, pgadmin  # noqa: E402
+from quoting.store import migrate  # noqa: E402
 from quoting.store.db import make_engine  # noqa: E402
 from quoting.store.models import Client, User  # noqa: E402
 from quoting.web import create_app  # noqa: E402
@@ -192,20 +192,7 @@ def main() -> int:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
-    results = []
-    with tempfile.TemporaryDirectory(prefix="bench-desk-") as folder:
-        for name in args.databases.split(","):
-            if name == "sqlite":
-                results.append(run_one(name, f"sqlite:///{Path(folder) / 'bench.db'}", args))
-            elif name == "postgresql":
-                url = pgadmin.create_database(prefix="quoting_bench_desk")
-                try:
-                    results.append(run_one(name, url, args))
-                finally:
-                    pgadmin.drop_database(url)
-            else:
-                parser.error(f"unknown database {name!r}; use sqlite and/or postgresql")
-    report(results, args)
+    report(on_each_database(parser, args, run_one, "bench_desk"), args)
     return 0
 
 

@@ -45,6 +45,7 @@ from quoting.services import ClientLinkView, ServiceError
 from quoting.web import db_session, guards, input_guard, ratelimits
 from quoting.web.client_changes import changes_section
 from quoting.web.extensions import csrf
+from quoting.web.responses import pdf_response
 from quoting.web.text import _
 
 bp = Blueprint("client_pages", __name__)
@@ -161,12 +162,7 @@ def pdf(token: str) -> ResponseReturnValue:
     except ServiceError as exc:
         session.rollback()
         return _refused(exc)
-    response = make_response(body)
-    response.mimetype = "application/pdf"
-    filename = f"{view.number}-r{view.link.revision}.pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_response(body, f"{view.number}-r{view.link.revision}.pdf", download=True)
 
 
 @bp.route("/p/<token>/receipt")
@@ -191,12 +187,8 @@ def receipt(token: str) -> ResponseReturnValue:
     except ServiceError as exc:
         session.rollback()
         return _refused(exc)
-    response = make_response(body)
-    response.mimetype = "application/pdf"
-    filename = f"{view.number}-r{view.link.revision}-receipt.pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_response(body, f"{view.number}-r{view.link.revision}-receipt.pdf",
+                        download=True)
 
 
 @bp.route("/p/<token>/current", methods=["POST"])

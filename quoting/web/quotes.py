@@ -18,7 +18,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -49,6 +48,7 @@ from quoting.web.forms import (
 )
 from quoting.web.guards import guard
 from quoting.web.refusals import refusal_message
+from quoting.web.responses import pdf_response
 from quoting.web.text import _
 
 bp = guard(Blueprint("quotes", __name__))
@@ -510,13 +510,8 @@ def pdf(number: str) -> BaseResponse:
     except ServiceError:  # an old revision whose re-render differs from its recorded hash
         session.rollback()
         abort(409, description=_("The PDF kept for this revision cannot be reproduced."))
-    response = make_response(body)
-    response.mimetype = "application/pdf"
-    filename = f"{quote.ref}-r{revision}.pdf"
-    disposition = "attachment" if request.args.get("download") else "inline"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_response(body, f"{quote.ref}-r{revision}.pdf",
+                        download=bool(request.args.get("download")))
 
 
 # More routes of this blueprint, in modules of their own; imported here so that they

@@ -31,6 +31,7 @@ from quoting.web.quotes import (
     sharing_allowed,
 )
 from quoting.web.refusals import refusal_message
+from quoting.web.responses import pdf_response
 from quoting.web.text import _
 
 
@@ -188,12 +189,8 @@ def receipt(number: str) -> BaseResponse:
     kept = services.quote_receipt(session, quote)
     if kept is None:
         abort(404, description=_("The client has not answered online yet."))
-    response = make_response(kept.pdf)
-    response.mimetype = "application/pdf"
-    response.headers["Content-Disposition"] = (
-        f'inline; filename="{quote.ref}-r{kept.decision.revision}-receipt.pdf"')
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_response(kept.pdf, f"{quote.ref}-r{kept.decision.revision}-receipt.pdf",
+                        download=False)
 
 
 def _eml_path(message_id: int) -> Path | None:
