@@ -4,19 +4,20 @@ routes of the quotes blueprint, and what the quote views call after their commit
 - After a draft is saved (created, revised, duplicated, its discount decided):
   `warm_pdf` puts a job on the queue to render its PDF into the cache, so that
   "Preview PDF" finds it there.
-- The preview (`pdf_or_preparing`): a sent revision's PDF as kept, a draft's from
+- The preview (the `pdf` route; `pdf_or_preparing`): a sent revision's PDF as kept, a draft's from
   the cache; not there yet: a small page, 202, that reloads itself (a meta refresh:
   the site's CSP allows no inline script) until it is, with a render job made sure
   of; the queue out of reach: the same page, 503.
 - A send (services.request_send, committed): `send_in_worker` puts its job on the
   queue; the quote page says it is being sent and asks `sending` every 2 seconds
   (htmx), which makes sure the job exists and reloads the page once it is done.
-Without QUEUE_URL none of this is used: the views render in the request as before.
+Without QUEUE_URL the preview renders in the request, as before, and no job is made.
 """
 
 from __future__ import annotations
 
 from flask import (
+    abort,
     current_app,
     make_response,
     redirect,
@@ -27,9 +28,12 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from quoting import jobs, services
+from quoting.services import NotFound, ServiceError
 from quoting.store.models import Quote
 from quoting.web import db_session
-from quoting.web.quotes import bp, load_quote
+from quoting.web.quotes import bp, load_quote, small_number
+from quoting.web.responses import pdf_response
+from quoting.web.text import _
 
 PREVIEW_REFRESH_SECONDS = 2
 UNREACHABLE_RETRY_SECONDS = 10
@@ -91,3 +95,31 @@ def sending(number: str) -> BaseResponse | str:
     response = make_response("")
     response.headers["HX-Refresh"] = "true"
     return response
+
+
+@bp.route("/quotes/<number>/pdf")
+def pdf(number: str) -> BaseResponse:
+    """The proposal PDF of a revision (the current one by default), inline or as a
+    download. With QUEUE_URL nothing is rendered here: a PDF not made yet gets the
+    page that waits for a worker to make it (pdf_or_preparing)."""
+    quote = load_quote(number)
+    value = request.args.get("revision", "")
+    revision = small_number(value) or quote.current_revision
+    session = db_session()
+    try:
+        if queue_url():
+            waited = pdf_or_preparing(quote, revision)
+            if not isinstance(waited, bytes):
+                return waited
+            body = waited
+        else:
+            # A sent revision's PDF as kept when it was sent; a draft's from the cache.
+            body = services.revision_pdf(session, quote.ref, revision)
+            session.commit()
+    except NotFound:
+        abort(404, description=_("This quote has no revision %(revision)s.", revision=revision))
+    except ServiceError:  # an old revision whose re-render differs from its recorded hash
+        session.rollback()
+        abort(409, description=_("The PDF kept for this revision cannot be reproduced."))
+    return pdf_response(body, f"{quote.ref}-r{revision}.pdf",
+                        download=bool(request.args.get("download")))

@@ -48,7 +48,6 @@ from quoting.web.forms import (
 )
 from quoting.web.guards import guard
 from quoting.web.refusals import refusal_message
-from quoting.web.responses import pdf_response
 from quoting.web.text import _
 
 bp = guard(Blueprint("quotes", __name__))
@@ -484,34 +483,6 @@ def _send_failure(sending: services.SendState | None) -> str | None:
     refusal = ServiceError(sending.message or "", code=sending.code or None,
                            **(sending.params or {}))
     return refusal_message(refusal)
-
-
-@bp.route("/quotes/<number>/pdf")
-def pdf(number: str) -> BaseResponse:
-    """The proposal PDF of a revision (the current one by default), inline or as a
-    download. With QUEUE_URL nothing is rendered here: a PDF not made yet gets the
-    page that waits for a worker to make it (background.pdf_or_preparing)."""
-    quote = load_quote(number)
-    value = request.args.get("revision", "")
-    revision = small_number(value) or quote.current_revision
-    session = db_session()
-    try:
-        if background.queue_url():
-            waited = background.pdf_or_preparing(quote, revision)
-            if not isinstance(waited, bytes):
-                return waited
-            body = waited
-        else:
-            # A sent revision's PDF as kept when it was sent; a draft's from the cache.
-            body = services.revision_pdf(session, quote.ref, revision)
-            session.commit()
-    except NotFound:
-        abort(404, description=_("This quote has no revision %(revision)s.", revision=revision))
-    except ServiceError:  # an old revision whose re-render differs from its recorded hash
-        session.rollback()
-        abort(409, description=_("The PDF kept for this revision cannot be reproduced."))
-    return pdf_response(body, f"{quote.ref}-r{revision}.pdf",
-                        download=bool(request.args.get("download")))
 
 
 # More routes of this blueprint, in modules of their own; imported here so that they
