@@ -281,7 +281,7 @@ def _build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
         {"pair": str(rate.get("pair", "")),
          "rate": (_format_rate(str(rate["rate"]), number_locale)
                   if rate.get("rate") not in (None, "") else None),
-         "source": str(rate.get("source", "")),
+         "source": str(rate.get("source") or ""),
          "date": format_long_date(_date(str(rate["date"])), word_locale) if rate.get("date")
          else ""}
         for rate in (snapshot.get("exchange_rates") or [])

@@ -31,6 +31,7 @@ from weasyprint.text.fonts import FontConfiguration
 from quoting import paths
 from quoting.documents.context import build_context, document_timestamp, words_for
 from quoting.documents.fetcher import AssetFetcher
+from quoting.documents.printable import check_printable
 
 TEMPLATES_DIR = paths.TEMPLATES_DIR
 ASSETS_DIR = TEMPLATES_DIR / "proposal"
@@ -166,8 +167,12 @@ def proposal_html(snapshot: Mapping[str, Any]) -> str:
 
 
 def render_proposal(snapshot: Mapping[str, Any]) -> bytes:
-    """Render a stored revision to PDF/A-3b bytes, with the snapshot attached as quote.json."""
-    return render_html(proposal_html(snapshot), **proposal_pdf_options(snapshot))
+    """Render a stored revision to PDF/A-3b bytes, with the snapshot attached as quote.json.
+    A document that would print a leftover (None, {{, an untranslated message...) is
+    refused (printable.UnprintableText): sent bytes are kept for ever."""
+    document = proposal_html(snapshot)
+    check_printable(document, snapshot)
+    return render_html(document, **proposal_pdf_options(snapshot))
 
 
 def proposal_pdf_options(snapshot: Mapping[str, Any]) -> dict[str, Any]:

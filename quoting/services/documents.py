@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from quoting.errors import QuoteInputError
 from quoting.rules import NoRulesInForce
 from quoting.services.common import begin_write, default_rulebook, record, revision_of
-from quoting.services.errors import Conflict
+from quoting.services.errors import Conflict, Refused
 from quoting.services.quotes import get_quote
 from quoting.store.models import RevisionPdf
 
@@ -66,9 +66,16 @@ def revision_snapshot(session: Session, ref: str, revision: int | None = None
 
 
 def render_snapshot(snapshot: Mapping[str, Any]) -> bytes:
+    """The proposal PDF; Refused (pdf_unprintable) if it would print a leftover such as
+    None or an untranslated message (quoting.documents.printable)."""
     from quoting import documents  # WeasyPrint, loaded only when a render is needed
+    from quoting.documents.printable import UnprintableText
 
-    return documents.cached_proposal(snapshot)
+    try:
+        return documents.cached_proposal(snapshot)
+    except UnprintableText as exc:
+        raise Refused(f"the proposal was not rendered: {exc}", code="pdf_unprintable",
+                      problem=str(exc)) from exc
 
 
 def use_seller_signer(signer: Signer | None) -> None:

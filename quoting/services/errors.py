@@ -4,7 +4,8 @@ and an English message for the CLI and the API. Codes in use:
 - quotes: not_found (what, ref), no_revision (ref, revision, last),
   stale_revision (ref, seen, current), wrong_status (ref, action, status, allowed),
   needs_approval (ref, market), discount_rejected (ref), validity_ended (ref,
-  valid_until), not_a_draft (ref, status), pdf_not_rendered (ref), send_pending
+  valid_until), not_a_draft (ref, status), pdf_not_rendered (ref), pdf_unprintable
+  (problem), send_pending
   (ref: a send handed to a worker is not done yet, see services.sending)
 - who may act: not_editor (ref, action), not_approver (email, role), own_quote (ref),
   not_client_editor (client_id), not_admin

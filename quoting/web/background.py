@@ -118,8 +118,14 @@ def pdf(number: str) -> BaseResponse:
             session.commit()
     except NotFound:
         abort(404, description=_("This quote has no revision %(revision)s.", revision=revision))
-    except ServiceError:  # an old revision whose re-render differs from its recorded hash
+    except ServiceError as exc:
         session.rollback()
+        if exc.code == "pdf_unprintable":  # a defect of ours: nothing is shown as a proposal
+            current_app.logger.error("%s revision %s: %s", quote.ref, revision, exc.message)
+            abort(409, description=_("This proposal cannot be rendered: it would print "
+                                     "something it must not. Nothing was shown; tell the "
+                                     "team that maintains the quoting system."))
+        # An old revision whose re-render differs from its recorded hash.
         abort(409, description=_("The PDF kept for this revision cannot be reproduced."))
     return pdf_response(body, f"{quote.ref}-r{revision}.pdf",
                         download=bool(request.args.get("download")))

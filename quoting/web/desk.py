@@ -127,11 +127,14 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
         404: _("Not found"),
         405: _("Not allowed"),
         413: _("Too large"),
+        409: _("Not possible"),
         429: _("Too many attempts"),
         503: _("Temporarily unavailable"),
     }
     title = titles.get(code, _("Something went wrong"))
-    message = error.description if code in (403, 404, 429) else ""
+    # The desk's own refusals carry a description written for the user; 409 is only
+    # ever raised with one (quoting.web.background).
+    message = error.description if code in (403, 404, 409, 429) else ""
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if code == 413 and limit:
         message = _("What was sent is too large for this site (at most %(limit)s). "
