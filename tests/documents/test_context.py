@@ -17,8 +17,8 @@ def test_program_lines_are_worded_from_code_and_detail_not_the_english_descripti
     concepts = [line["concept"] for line in build_context(snapshot)["program"]["lines"]]
     assert "ENGLISH DESCRIPTION" not in concepts
     assert concepts[0] == "Entrevistas de diagnóstico, una por área del cliente"
-    assert "Track Técnico: participantes 1 a 10" in concepts
-    assert "Sesiones en vivo: 8 semanas × 3 tracks" in concepts
+    assert "Itinerario Técnico: participantes 1 a 10" in concepts
+    assert "Sesiones en vivo: 8 semanas × 3 itinerarios" in concepts
 
 
 @pytest.mark.parametrize(("language", "expected"), [

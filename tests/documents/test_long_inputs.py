@@ -86,7 +86,7 @@ def test_program_table_with_thirty_lines_repeats_its_header(long_pdf: Any) -> No
     start = next(i for i, t in enumerate(texts) if "8. Inversión" in t and i > 0)
     end = next(i for i, t in enumerate(texts) if "9. Licencias" in t and i > 0)
     for index in range(start, end + 1):
-        if "Track" in texts[index] and index != end:
+        if "Itinerario" in texts[index] and index != end:
             assert "CONCEPTO CANTIDAD" in texts[index]
 
 

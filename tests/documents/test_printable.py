@@ -4,6 +4,7 @@ message in a Spanish or Portuguese document; a document that would is refused.""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -88,3 +89,19 @@ def test_the_client_s_own_words_are_not_judged(snapshot_for: SnapshotFactory) ->
                             context="Usamos {{plantillas}} y 100%(aprox) de nuestros datos.")
 
     check_printable(proposal_html(snapshot), snapshot)
+
+
+# English words the brief names as wrong in Spanish and Portuguese proposals.
+ANGLICISMS = {"es": re.compile(r"\btracks?\b|\btrack-semanas?\b", re.IGNORECASE),
+              "pt": re.compile(r"\btracks?\b|Notas fiscais", re.IGNORECASE)}
+
+
+@pytest.mark.parametrize("language", ["es", "pt"])
+@pytest.mark.parametrize("market", MARKETS)
+def test_spanish_and_portuguese_proposals_use_no_listed_anglicism(
+        snapshot_for: SnapshotFactory, market: str, language: str) -> None:
+    snapshot = snapshot_for(market, language=language)
+
+    text = visible_text(proposal_html(snapshot))
+
+    assert ANGLICISMS[language].findall(text) == []
