@@ -387,21 +387,33 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
               f"{e['tenth_rows']} rows")
     print("targets: pages <= 30 ms median; summary <= 100 ms median; export <= 10x the "
           "floor; memory flat")
+    print_loads(results, args.quotes)
+
+
+def print_loads(results: list[dict[str, Any]], quotes: int) -> None:
+    """Each database's load time and the machine load around its measurement."""
     for r in results:
         before, after = r["machine_load"]
-        print(f"{r['database']}: {args.quotes} quotes loaded in {r['load_seconds']:.0f} s; "
+        print(f"{r['database']}: {quotes} quotes loaded in {r['load_seconds']:.0f} s; "
               f"machine load average (1/5/15 min) {before} before measuring, {after} after")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quotes", type=int, default=100_000)
-    parser.add_argument("--samples", type=int, default=200, help="requests timed per kind")
-    parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--seed", type=int, default=2026)
+    parser = database_arguments(__doc__, samples=200, what="requests timed per kind")
     args = parser.parse_args()
     report(on_each_database(parser, args, run_one, "bench_api"), args)
     return 0
+
+
+def database_arguments(doc: str | None, *, samples: int,
+                       what: str) -> argparse.ArgumentParser:
+    """The options every store benchmark takes: --quotes, --samples, --databases, --seed."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    parser.add_argument("--quotes", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=samples, help=what)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--seed", type=int, default=2026)
+    return parser
 
 
 def on_each_database(parser: argparse.ArgumentParser, args: argparse.Namespace,

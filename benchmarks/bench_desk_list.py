@@ -47,10 +47,12 @@ from bench_api import (  # noqa: E402
     MARKETS,
     STATUSES,
     SURNAMES,
+    database_arguments,
     load,
     machine_load,
     on_each_database,
     percentile,
+    print_loads,
 )
 
 from quoting import services  # noqa: E402
@@ -179,18 +181,11 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
           "database; desk page: GET / through Flask, signed in, HTML rendered")
     print("target: first page, filtered page and client-name search <= 30 ms median on "
           "PostgreSQL")
-    for r in results:
-        before, after = r["machine_load"]
-        print(f"{r['database']}: {args.quotes} quotes loaded in {r['load_seconds']:.0f} s; "
-              f"machine load average (1/5/15 min) {before} before measuring, {after} after")
+    print_loads(results, args.quotes)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quotes", type=int, default=100_000)
-    parser.add_argument("--samples", type=int, default=100, help="timed calls per kind")
-    parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--seed", type=int, default=2026)
+    parser = database_arguments(__doc__, samples=100, what="timed calls per kind")
     args = parser.parse_args()
     report(on_each_database(parser, args, run_one, "bench_desk"), args)
     return 0
