@@ -26,6 +26,8 @@ MARKET_LOCALES = {
     "CL": "es_CL",
     "PE": "es_PE",
     "ES": "es_ES",
+    "UY": "es_UY",
+    "BR": "pt_BR",
 }
 
 MARKET_TIMEZONES = {
@@ -36,6 +38,8 @@ MARKET_TIMEZONES = {
     "CL": "America/Santiago",
     "PE": "America/Lima",
     "ES": "Europe/Madrid",
+    "UY": "America/Montevideo",
+    "BR": "America/Sao_Paulo",
 }
 
 NBSP = "\u00a0"
@@ -53,9 +57,11 @@ def format_locale(market: str) -> str:
 
 
 def text_locale(market: str, language: str) -> str:
-    """The locale for words: regional Spanish for the market, else pt_BR or en_US."""
+    """The locale for words: regional Spanish for the market, else pt_BR or en_US.
+    A Spanish document for a market that does not speak it (Brazil) is neutral Spanish."""
     if language == "es":
-        return MARKET_LOCALES[market]
+        locale = MARKET_LOCALES[market]
+        return locale if locale.startswith("es_") else "es"
     return {"pt": "pt_BR", "en": "en_US"}[language]
 
 
@@ -104,3 +110,47 @@ def _space_symbol(text: str, symbol: str) -> str:
 
 def format_long_date(value: date, locale: str) -> str:
     return str(format_date(value, format="long", locale=locale))
+
+
+# One rule per document, for every market and language (markets.md):
+# - words follow the document's language; numbers and money the market's locale;
+# - dates are written day first in every language (an English proposal for Spain
+#   reads "29 December 2026", never "December 29, 2026", beside "29.220,29 €");
+# - a percent is its number in the market's format glued to "%" ("16%", "8,5%"),
+#   as the rules files write tax labels and payment terms;
+# - a "$" is printed bare only for the market's own currency in a document in the
+#   market's own language; anywhere else every "$" currency carries its ISO code.
+def document_date_locale(market: str, language: str) -> str:
+    """The locale a document's dates are written in."""
+    if language == "en":
+        return "en_ES" if market == "ES" else "en_001"
+    return text_locale(market, language)
+
+
+def format_document_date(value: date, market: str, language: str) -> str:
+    return format_long_date(value, document_date_locale(market, language))
+
+
+def format_plain_percent(value: object, locale: str) -> str:
+    """`16%`, `8,5%`: the number in the locale's format, then "%" with no space."""
+    from decimal import Decimal
+
+    from babel.numbers import format_decimal
+
+    number = Decimal(str(value)).normalize()
+    if number == number.to_integral_value():
+        number = number.quantize(Decimal(1))
+    return f"{format_decimal(number, locale=locale)}%"
+
+
+def document_currency_symbols(currencies: Iterable[str], market: str, language: str,
+                              home_currency: str, home_language: str) -> dict[str, str]:
+    """Symbols for a document: unique on the page (currency_symbols), and no bare "$"
+    a reader could take for another currency."""
+    symbols = currency_symbols(currencies, format_locale(market))
+    for code, symbol in symbols.items():
+        at_home = code == home_currency and language == home_language
+        # "R$", "US$", "MX$" say which currency they are; a bare "$" does not.
+        if symbol.strip() == "$" and not at_home:
+            symbols[code] = code
+    return symbols

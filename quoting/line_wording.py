@@ -65,10 +65,13 @@ def line_concept(code: str, detail: Mapping[str, Any], words: Words,
     if head == "license":
         product = str(detail.get("product", rest))
         seats, months = int(detail.get("seats", 0)), int(detail.get("months", 0))
+        found = rules.license_product(product) if rules is not None else None
+        unit = str(detail.get("unit") or (found.unit if found else "seat"))
+        units = (ngettext("%(num)s block", "%(num)s blocks", seats) if unit == "block"
+                 else ngettext("%(num)s seat", "%(num)s seats", seats))
         return _("%(product)s: %(seats)s × %(months)s") % {
             "product": license_name(product, words, rules),
-            "seats": ngettext("%(num)s seat", "%(num)s seats", seats) % {
-                "num": format_decimal(seats, locale=locale)},
+            "seats": units % {"num": format_decimal(seats, locale=locale)},
             "months": ngettext("%(num)s month", "%(num)s months", months) % {"num": months},
         }
     return unknown or code
@@ -87,8 +90,13 @@ def license_name(product: str, words: Words, rules: RulesVersion | None) -> str:
         "chat-team": _("Team chat assistant (business plan)"),
         "chat-enterprise": _("Enterprise chat assistant (SSO, data controls)"),
         "coding-assistant": _("Coding assistant for developers"),
-        "api-credit": _("API usage credit, block of USD 100"),
     }
+    if product == "api-credit":
+        # The block is worth one unit's price, in the licenses' currency (EUR in Spain).
+        found = rules.license_product(product) if rules is not None else None
+        block = (f"{rules.licenses.currency} {found.per_seat_month.normalize():f}"
+                 if rules is not None and found is not None else "USD 100")
+        return _("API usage credit, block of %(amount)s") % {"amount": block}
     if product in names:
         return names[product]
     found = rules.license_product(product) if rules is not None else None
@@ -106,6 +114,7 @@ def unit_name(unit: str, quantity: int, words: Words) -> str:
         "trip": ngettext("trip", "trips", quantity),
         "program": ngettext("program", "programs", quantity),
         "seat-month": ngettext("seat-month", "seat-months", quantity),
+        "block-month": ngettext("block-month", "block-months", quantity),
     }
     return units.get(unit, unit)
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
+from quoting.errors import QuoteInputError
 from quoting.money import Money, round_half_up
 from quoting.rules import LineCategory, Role, RulesVersion
 from quoting.scope import QuoteRequest, check_against_rules
@@ -50,6 +51,18 @@ class PricedLine(NamedTuple):
         }
 
 
+class IncludedTaxLine(NamedTuple):
+    """A tax already inside the price (base × rate of the category's net): stated,
+    never added to the total. In the order of the rules' `tax.<category>.included`."""
+
+    label: str
+    rate: Decimal
+    amount: Money
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "rate": str(self.rate), "amount": self.amount.as_str()}
+
+
 class TaxLine(NamedTuple):
     category: LineCategory
     rate: Decimal
@@ -57,9 +70,10 @@ class TaxLine(NamedTuple):
     base: Money
     amount: Money
     exempt: bool
+    included: tuple[IncludedTaxLine, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "category": self.category.value,
             "rate": str(self.rate),
             "label": self.label,
@@ -67,6 +81,11 @@ class TaxLine(NamedTuple):
             "amount": self.amount.as_str(),
             "exempt": self.exempt,
         }
+        # Only markets whose prices include taxes carry the key, so every stored
+        # quote of the other markets keeps its exact shape.
+        if self.included:
+            data["included"] = [tax.to_dict() for tax in self.included]
+        return data
 
 
 class Section(NamedTuple):
@@ -122,11 +141,20 @@ class PricedQuote(NamedTuple):
         }
 
 
+# A program starts within a year of its quote: later than that, the price list is stale.
+MAX_START_DAYS = 365
+
+
 def price(request: QuoteRequest, rules: RulesVersion, today: date) -> PricedQuote:
     """Price a validated request with the rules in force; `today` is used only
     when the request carries no date, so the same inputs give the same quote."""
     check_against_rules(request, rules)
     quote_date = request.date or today
+    if request.start_date is not None and not (
+            quote_date <= request.start_date <= quote_date + timedelta(days=MAX_START_DAYS)):
+        raise QuoteInputError.single(
+            "start_date", f"the program must start between the quote date {quote_date} and "
+            f"{MAX_START_DAYS} days after it (got {request.start_date})")
     currency = request.currency or rules.default_currency
     table = _price_table(rules, currency)
     program_lines, program_sums = _program_lines(request, table)
@@ -189,6 +217,7 @@ class _TaxTreatment(NamedTuple):
     rate: Decimal
     label: str
     exempt: bool
+    included: tuple[tuple[str, Decimal], ...]
 
 
 class _PriceTable(NamedTuple):
@@ -274,7 +303,8 @@ def _price_table(rules: RulesVersion, currency: str) -> _PriceTable:
         minimum_rule=f"{ref}.minimum_program_fee",
         licenses={
             product.code: _Tariff(
-                f"license.{product.code}", product.name, LineCategory.LICENSE, "seat-month",
+                f"license.{product.code}", product.name, LineCategory.LICENSE,
+                f"{product.unit}-month",
                 Money(product.per_seat_month, rules.licenses.currency),
                 f"{rules.version} licenses.{product.code}.per_seat_month")
             for product in rules.licenses.products
@@ -282,7 +312,8 @@ def _price_table(rules: RulesVersion, currency: str) -> _PriceTable:
         license_currency=rules.licenses.currency,
         taxes={
             category: _TaxTreatment(treatment.rate, treatment.label.en,
-                                    treatment.exempt_reason is not None)
+                                    treatment.exempt_reason is not None,
+                                    tuple((tax.label.en, tax.rate) for tax in treatment.included))
             for category, treatment in rules.tax.items()
         },
         kept={},
@@ -423,6 +454,58 @@ def _sums_by_category(lines: list[PricedLine]) -> dict[LineCategory, Decimal]:
     return sums
 
 
+def _included_taxes(bases: list[tuple[LineCategory, Decimal, _TaxTreatment]],
+                    currency: str) -> list[tuple[IncludedTaxLine, ...]]:
+    """Each category's taxes already inside the price (Brazil's ISS, PIS, COFINS):
+    stated, never added. Like added taxes, one tax over several categories is rounded
+    once on their joint base (the largest base takes the difference), so the
+    proposal's line "PIS 0.65% on the whole price" reads base x rate exactly."""
+    if not any(treatment.included for _category, _base, treatment in bases):
+        return [()] * len(bases)
+    amounts = [[round_half_up(base * rate, currency) for _label, rate in treatment.included]
+               for _category, base, treatment in bases]
+    groups: dict[tuple[str, Decimal], list[tuple[int, int]]] = {}
+    for index, (_category, _base, treatment) in enumerate(bases):
+        for position, key in enumerate(treatment.included):
+            groups.setdefault(key, []).append((index, position))
+    for (_label, rate), members in groups.items():
+        if len(members) < 2:
+            continue
+        joint = round_half_up(sum(bases[i][1] for i, _p in members) * rate, currency)
+        difference = joint - sum(amounts[i][p] for i, p in members)
+        if difference:
+            i, p = max(members, key=lambda m: (bases[m[0]][1], -m[0]))
+            amounts[i][p] += difference
+    return [
+        tuple(_new_record(IncludedTaxLine, (label, rate, _new_record(Money, (amount, currency))))
+              for (label, rate), amount in zip(treatment.included, row, strict=True))
+        for (_category, _base, treatment), row in zip(bases, amounts, strict=True)
+    ]
+
+
+def _tax_by_category(bases: list[tuple[LineCategory, Decimal, _TaxTreatment]],
+                     currency: str) -> list[Decimal]:
+    """Each category's tax. Categories taxed at the same rate under the same label are
+    one line on an invoice, so their tax is rounded once on their joint base, and the
+    rounding difference goes to the largest base: the proposal's grouped lines then
+    read base x rate exactly."""
+    amounts = [round_half_up(base * t.rate, currency) if t.rate else ZERO
+               for _category, base, t in bases]
+    groups: dict[tuple[Decimal, str], list[int]] = {}
+    for index, (_category, _base, treatment) in enumerate(bases):
+        if treatment.rate:
+            groups.setdefault((treatment.rate, treatment.label), []).append(index)
+    for (rate, _label), members in groups.items():
+        if len(members) < 2:
+            continue
+        joint = round_half_up(sum(bases[i][1] for i in members) * rate, currency)
+        difference = joint - sum(amounts[i] for i in members)
+        if difference:
+            largest = max(members, key=lambda i: (bases[i][1], -i))
+            amounts[largest] += difference
+    return amounts
+
+
 def _section(name: Literal["program", "licenses"], currency: str, lines: list[PricedLine],
              sums: dict[LineCategory, Decimal], discount_percent: Decimal,
              treatments: dict[LineCategory, _TaxTreatment]) -> Section:
@@ -430,25 +513,27 @@ def _section(name: Literal["program", "licenses"], currency: str, lines: list[Pr
     the results."""
     fraction = discount_percent / HUNDRED
     subtotal = discount = tax = ZERO
-    taxes = []
-    # Discount and tax per category: categories can carry different rates
-    # (Chile's exempt courses), and the discount lowers each taxable base.
+    bases: list[tuple[LineCategory, Decimal, _TaxTreatment]] = []
+    # Discount per category: categories can carry different rates (Chile's exempt
+    # courses), and the discount lowers each taxable base.
     for category in _CATEGORY_ORDER:
         category_subtotal = sums.get(category)
         if category_subtotal is None:
             continue
         category_discount = (round_half_up(category_subtotal * fraction, currency)
                              if fraction else ZERO)
-        base = category_subtotal - category_discount
-        treatment = treatments[category]
-        rate = treatment.rate
-        category_tax = round_half_up(base * rate, currency) if rate else ZERO
-        taxes.append(_new_record(TaxLine, (
-            category, rate, treatment.label, _new_record(Money, (base, currency)),
-            _new_record(Money, (category_tax, currency)), treatment.exempt,
-        )))
+        bases.append((category, category_subtotal - category_discount, treatments[category]))
         subtotal += category_subtotal
         discount += category_discount
+    amounts = _tax_by_category(bases, currency)
+    included = _included_taxes(bases, currency)
+    taxes = []
+    for (category, base, treatment), category_tax, inside in zip(bases, amounts, included,
+                                                                 strict=True):
+        taxes.append(_new_record(TaxLine, (
+            category, treatment.rate, treatment.label, _new_record(Money, (base, currency)),
+            _new_record(Money, (category_tax, currency)), treatment.exempt, inside,
+        )))
         tax += category_tax
     net = subtotal - discount
     return _new_record(Section, (

@@ -39,6 +39,8 @@ class Market(StrEnum):
     CL = "CL"
     PE = "PE"
     ES = "ES"
+    UY = "UY"
+    BR = "BR"
 
 
 class Role(StrEnum):
@@ -136,17 +138,33 @@ class PriceList(_Frozen):
         return bands
 
 
+class IncludedTax(_Frozen):
+    """A tax already inside the price (Brazil's ISS, PIS and COFINS): never added to
+    the total, only stated, with its share of the price (base × rate)."""
+
+    label: LocalizedText
+    rate: Annotated[DecimalFigure, Field(gt=0, lt=1)]
+    source: str = Field(min_length=1)
+
+
 class TaxTreatment(_Frozen):
+    # `rate` is added on top of the net price; `included` taxes are part of it.
     rate: Rate
     label: LocalizedText
     exempt_reason: LocalizedText | None = None
     source: str = Field(min_length=1)
+    included: tuple[IncludedTax, ...] = ()
 
     @model_validator(mode="after")
     def _exempt_lines_have_no_rate(self) -> TaxTreatment:
         if self.exempt_reason is not None and self.rate != 0:
             raise ValueError("an exempt category must have rate \"0\"")
+        if sum((tax.rate for tax in self.included), Decimal(0)) >= 1:
+            raise ValueError("the included taxes add up to 100% of the price or more")
         return self
+
+
+LicenseUnit = Literal["seat", "block"]
 
 
 class LicenseProduct(_Frozen):
@@ -154,6 +172,8 @@ class LicenseProduct(_Frozen):
     name: str = Field(min_length=1)
     per_seat_month: NonNegativeFigure
     max_seats: int = Field(default=10_000, ge=1)
+    # What one unit of the product is: a person's seat, or a block of usage credit.
+    unit: LicenseUnit = "seat"
 
 
 class LicenseCatalogue(_Frozen):
@@ -169,6 +189,39 @@ class Seller(_Frozen):
     address: str = Field(min_length=1)
     email: str = Field(min_length=3)
     bank_note: LocalizedText | None = None
+
+
+# When a payment milestone falls due, on the program's calendar (quoting.plan).
+MilestoneEvent = Literal["signing", "start", "sessions_end", "day_30", "day_60", "day_90"]
+
+
+class PaymentMilestone(_Frozen):
+    percent: Annotated[DecimalFigure, Field(gt=0, le=100)]
+    due: MilestoneEvent
+
+
+def _default_payment_plan() -> tuple[PaymentMilestone, ...]:
+    return (PaymentMilestone(percent=Decimal(50), due="signing"),
+            PaymentMilestone(percent=Decimal(50), due="sessions_end"))
+
+
+class ProductionFigure(_Frozen):
+    """One measured figure of a system we run, e.g. 41,200 questions answered."""
+
+    value: DecimalFigure
+    label: LocalizedText
+    # A share printed as "96.1%" in the market's format, glued like every percent.
+    percent: bool = False
+
+
+class ProductionSystem(_Frozen):
+    """A system the seller runs in production, shown to the client (proposal §5)."""
+
+    name: str = Field(min_length=1)
+    what: LocalizedText
+    since: date
+    figures: tuple[ProductionFigure, ...] = Field(min_length=1)
+    figures_as_of: date
 
 
 class RulesVersion(_Frozen):
@@ -190,6 +243,21 @@ class RulesVersion(_Frozen):
     tax: dict[LineCategory, TaxTreatment]
     withholding_notes: tuple[LocalizedText, ...] = ()
     licenses: LicenseCatalogue
+    # The one rule for converting between the program's and the licenses' currencies
+    # (Argentina: Banco Nación's seller rate of the previous business day).
+    exchange_rate_rule: LocalizedText | None = None
+    # Days from the quote date to the earliest start (the program starts on a Monday).
+    start_lead_days: int = Field(default=14, ge=0, le=180)
+    # Program milestones; percents add up to 100. Licenses follow `license_billing`.
+    payment_plan: tuple[PaymentMilestone, ...] = Field(
+        default_factory=_default_payment_plan, min_length=1, max_length=6)
+    # Days after a milestone's invoice within which it is paid (0: on the day).
+    invoice_payment_days: int = Field(default=0, ge=0, le=120)
+    license_billing: Literal["upfront", "monthly"] = "upfront"
+    # Where the market's practice writes the total in words ("Son ... pesos").
+    amount_in_words: bool = False
+    # Systems shown in §5; none here means the shared ones (pricing_rules/seller.toml).
+    production_systems: tuple[ProductionSystem, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> RulesVersion:
@@ -208,6 +276,11 @@ class RulesVersion(_Frozen):
             compact_tax_id(self.market.value, self.seller.tax_id)
         except InvalidTaxId as exc:
             raise ValueError(f"seller.tax_id: {exc}") from None
+        if sum(m.percent for m in self.payment_plan) != 100:
+            raise ValueError("payment_plan: the milestones' percents must add up to 100")
+        events = [m.due for m in self.payment_plan]
+        if len(events) != len(set(events)):
+            raise ValueError("payment_plan: two milestones fall due on the same event")
         codes = [product.code for product in self.licenses.products]
         if len(codes) != len(set(codes)):
             raise ValueError("license product codes must be unique")
@@ -255,7 +328,9 @@ class NoRulesInForce(LookupError):
 class RuleBook:
     """Every market's rule versions, ordered by date; picks the one in force."""
 
-    def __init__(self, versions: Iterable[RulesVersion]) -> None:
+    def __init__(self, versions: Iterable[RulesVersion],
+                 shared_systems: tuple[ProductionSystem, ...] = ()) -> None:
+        self.shared_systems = shared_systems
         by_market: dict[Market, list[RulesVersion]] = {}
         seen: set[str] = set()
         for version in versions:
@@ -290,6 +365,10 @@ class RuleBook:
             raise NoRulesInForce(f"no {market} price list is in force on {on}{earliest}")
         return found
 
+    def production_systems(self, rules: RulesVersion) -> tuple[ProductionSystem, ...]:
+        """The systems a market's proposal shows: its own, else the shared ones."""
+        return rules.production_systems or self.shared_systems
+
     def by_version(self, version_id: str) -> RulesVersion:
         for versions in self._by_market.values():
             for version in versions:
@@ -320,6 +399,26 @@ def parse_rules_file(path: Path) -> RulesVersion:
     return version
 
 
+class SellerFile(_Frozen):
+    """`seller.toml` beside the market folders: what every market shares."""
+
+    production_systems: tuple[ProductionSystem, ...] = Field(min_length=1)
+
+
+SELLER_FILE = "seller.toml"
+
+
+def parse_seller_file(path: Path) -> SellerFile:
+    try:
+        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return SellerFile.model_validate(raw)
+    except ValidationError as exc:
+        raise RulesError(f"{path}: {_describe(exc)}") from None
+
+
 # The shipped price lists (examples to be set by the business); QUOTING_RULES_DIR
 # names a company's own folder instead (quoting.paths).
 DEFAULT_RULES_DIR = paths.SHIPPED_RULES_DIR
@@ -333,4 +432,6 @@ def load_rulebook(directory: Path | None = None) -> RuleBook:
     if not files:
         named = "" if directory or root == paths.SHIPPED_RULES_DIR else f" ({paths.RULES_ENV})"
         raise RulesError(f"{root}{named}: no rules files (expected <MARKET>/<version>.toml)")
-    return RuleBook(parse_rules_file(path) for path in files)
+    seller = root / SELLER_FILE
+    shared = parse_seller_file(seller).production_systems if seller.exists() else ()
+    return RuleBook((parse_rules_file(path) for path in files), shared)

@@ -172,6 +172,8 @@ class QuoteRequest(_Input):
         Decimal(0)
     )
     valid_days: WholeNumber | None = Field(default=None, ge=1, le=180)
+    # The program's first day; none: the market's lead time after the quote date.
+    start_date: IsoDate | None = None
     # Free text printed in the proposal; escaped wherever it is shown.
     context: str | None = Field(default=None, max_length=4000)
     case_descriptions: tuple[str, ...] = Field(default=(), max_length=MAX_CASES)

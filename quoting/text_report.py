@@ -43,6 +43,12 @@ def _section_text(title: str, section: Section, fmt: Callable[[Money], str]) -> 
         out.append(f"  Discount {section.discount_percent}%: -{fmt(section.discount)}")
         out.append(f"  Net: {fmt(section.net)}")
     for tax in section.taxes:
-        out.append(f"  {tax.label} on {fmt(tax.base)}: {fmt(tax.amount)}")
+        if tax.included and not tax.amount.amount:
+            # Nothing added: the price already holds the taxes listed below.
+            out.append(f"  {tax.label} ({tax.category.value}, on {fmt(tax.base)}):")
+        else:
+            out.append(f"  {tax.label} on {fmt(tax.base)}: {fmt(tax.amount)}")
+        for inside in tax.included:
+            out.append(f"      of which {inside.label}: {fmt(inside.amount)}")
     out.append(f"  TOTAL: {fmt(section.total)}")
     return out

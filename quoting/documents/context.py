@@ -16,17 +16,21 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
 from quoting import paths
+from quoting.documents import program_text
 from quoting.i18n import (
-    currency_symbols,
+    document_currency_symbols,
+    document_date_locale,
     format_locale,
     format_long_date,
     format_money,
+    format_plain_percent,
     text_locale,
 )
 from quoting.line_wording import (
@@ -37,8 +41,9 @@ from quoting.line_wording import (
     unit_name,
 )
 from quoting.money import Money
+from quoting.plan import document_plan
 from quoting.rules import RuleBook, RulesVersion, load_rulebook
-from quoting.taxid import SCHEMES, display_tax_id
+from quoting.taxid import compact_tax_id, display_tax_id, tax_id_name
 
 LOCALES_DIR = paths.LOCALES_DIR
 
@@ -92,8 +97,7 @@ def words_for(language: str, market: str) -> Words:
     return Words(tr.gettext, tr.ngettext)
 
 
-def _money_formatter(locale: str, currencies: list[str]) -> Callable[[str, str], str]:
-    symbols = currency_symbols(currencies, locale)
+def _money_formatter(locale: str, symbols: Mapping[str, str]) -> Callable[[str, str], str]:
 
     def money(amount: str, currency: str) -> str:
         return format_money(Money.of(amount, currency), locale, symbols[currency])
@@ -115,30 +119,46 @@ def _section(data: Mapping[str, Any], money: Callable[[str, str], str], words: W
             "unit_price": money(line["unit_price"], currency),
             "amount": money(line["amount"], currency),
         })
-    taxes = []
+    # One line per tax label and rate, whatever categories it covers.
+    taxes = program_text.tax_groups(data["taxes"], rules, language, words, money, currency)
+    # Taxes inside the price (Brazil), one line per tax over every category it is in.
+    included: dict[str, dict[str, Any]] = {}
     for tax in data["taxes"]:
         treatment = rules.tax.get(tax["category"])
-        label = treatment.label.get(language) if treatment else str(tax["label"])
-        taxes.append({
-            "label": label,
-            "category": category_name(str(tax["category"]), words),
-            "base": money(tax["base"], currency),
-            "amount": money(tax["amount"], currency),
-            "exempt": bool(tax["exempt"]),
-        })
+        category = category_name(str(tax["category"]), words)
+        inside = tax.get("included") or []
+        for position, part in enumerate(inside):
+            known = treatment.included if treatment else ()
+            part_label = (known[position].label.get(language) if position < len(known)
+                          else str(part["label"]))
+            entry = included.setdefault(part_label, {
+                "label": part_label, "categories": [], "base": Decimal(0), "amount": Decimal(0)})
+            entry["categories"].append(category)
+            entry["base"] += Decimal(str(tax["base"]))
+            entry["amount"] += Decimal(str(part["amount"]))
     discount_percent = Decimal(str(data["discount_percent"]))
     return {
         "currency": currency,
         "lines": lines,
         "subtotal": money(data["subtotal"], currency),
         "has_discount": Decimal(str(data["discount"])) != 0,
-        "discount_percent": format_decimal(discount_percent.normalize(), locale=locale),
+        "discount_percent": format_plain_percent(discount_percent, locale),
         "discount": money(data["discount"], currency),
         "net": money(data["net"], currency),
         "taxes": taxes,
         "tax": money(data["tax"], currency),
         "total": money(data["total"], currency),
-        "tax_labels": sorted({t["label"] for t in taxes if not t["exempt"]}),
+        "tax_labels": sorted({t["label"] for t in taxes
+                              if not t["exempt"] and not t["inside_only"]}),
+        "included_taxes": [
+            {"label": entry["label"], "categories": ", ".join(entry["categories"]),
+             "base": money(str(entry["base"]), currency),
+             "amount": money(str(entry["amount"]), currency)}
+            for entry in included.values()
+        ],
+        # "ISS 5% (São Paulo), PIS 0,65% e COFINS 3%": a list in the document's language.
+        "included_list": format_list([entry["label"] for entry in included.values()],
+                                     locale=language) if included else "",
     }
 
 
@@ -203,6 +223,13 @@ def page_label_css(words: Words) -> str:
     return " ".join(parts)
 
 
+def document_data(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """What a proposal attaches as quote.json: the stored revision, plus the calendar and
+    the payment schedule worked out from it (quoting.plan)."""
+    rules = rulebook().by_version(str(snapshot["priced"]["rules_version"]))
+    return {**snapshot, **document_plan(snapshot, rules)}
+
+
 def build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
     """Everything the proposal template needs, formatted and worded."""
     try:
@@ -225,9 +252,15 @@ def _build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
     ngettext = words.ngettext
     number_locale = format_locale(market)
     word_locale = text_locale(market, language)
+    date_locale = document_date_locale(market, language)
+
+    def date_text(day: dt.date) -> str:
+        return format_long_date(day, date_locale)
+
     program_data, license_data = priced["program"], priced["licenses"]
     currencies = [str(program_data["currency"]), str(license_data["currency"])]
-    money = _money_formatter(number_locale, currencies)
+    money = _money_formatter(number_locale, document_currency_symbols(
+        currencies, market, language, rules.default_currency, rules.default_language))
     program = _section(program_data, money, words, rules, number_locale, language)
     licenses = _section(license_data, money, words, rules, number_locale, language)
     quote_date, valid_until = _date(priced["quote_date"]), _date(priced["valid_until"])
@@ -282,7 +315,7 @@ def _build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
          "rate": (_format_rate(str(rate["rate"]), number_locale)
                   if rate.get("rate") not in (None, "") else None),
          "source": str(rate.get("source") or ""),
-         "date": format_long_date(_date(str(rate["date"])), word_locale) if rate.get("date")
+         "date": date_text(_date(str(rate["date"]))) if rate.get("date")
          else ""}
         for rate in (snapshot.get("exchange_rates") or [])
     ]
@@ -293,11 +326,20 @@ def _build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
         if treatment and treatment.exempt_reason:
             exempt_notes.append(treatment.exempt_reason.get(language))
 
+    plan = document_plan(snapshot, rules)
+    calendar = program_text.calendar_rows(plan["calendar"], words, date_text)
+    payments = program_text.payment_rows(plan["payment_schedule"], money, words,
+                                         number_locale, date_text)
+    total_in_words = (program_text.amount_in_words(
+        str(program_data["total"]), str(program_data["currency"]), language)
+        if rules.amount_in_words else None)
+    answers = program_text.answers(words, calendar, cases, people, weeks, tracks,
+                                   number_locale)
+
     number = str(snapshot.get("number") or _("DRAFT"))
     revision = int(snapshot.get("revision") or 0)
     status = str(snapshot.get("status") or "draft")
     client = request["client"]
-    scheme = SCHEMES[market].name
     document_name = rules.document_name.get(language)
     stamp = document_timestamp(snapshot)
     return {
@@ -311,13 +353,13 @@ def _build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
         "status": status,
         "is_draft": status == "draft" or not snapshot.get("number"),
         "is_superseded": status == "superseded",
-        "date": format_long_date(quote_date, word_locale),
-        "valid_until": format_long_date(valid_until, word_locale),
+        "date": date_text(quote_date),
+        "valid_until": date_text(valid_until),
         "valid_days": (valid_until - quote_date).days,
         "created_iso": stamp.isoformat().replace("+00:00", "Z"),
         "seller": {
             "legal_name": rules.seller.legal_name,
-            "tax_id_label": scheme,
+            "tax_id_label": tax_id_name(market, compact_tax_id(market, rules.seller.tax_id)),
             "tax_id": display_tax_id(market, rules.seller.tax_id),
             "address": rules.seller.address,
             "email": rules.seller.email,
@@ -326,7 +368,8 @@ def _build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
         "client": {
             "name": str(client["name"]),
             "short_name": _shorten(str(client["name"]), 70),
-            "tax_id_label": scheme,
+            # A Brazilian client may be a person: a CPF, not a CNPJ.
+            "tax_id_label": tax_id_name(market, str(client["tax_id"])),
             "tax_id": display_tax_id(market, str(client["tax_id"])),
             "contact": client.get("contact"),
             "email": client.get("email"),
@@ -348,7 +391,27 @@ def _build_context(snapshot: Mapping[str, Any]) -> dict[str, Any]:
         "payment_terms": rules.payment_terms.get(language),
         "withholding_notes": [note.get(language) for note in rules.withholding_notes],
         "exempt_notes": exempt_notes,
+        "taxes_added": any(not t["inside_only"] for t in program["taxes"] + licenses["taxes"]),
+        "taxes_included": bool(program["included_taxes"] or licenses["included_taxes"]),
         "requires_approval": bool(priced.get("requires_approval")),
+        "tax_intro": program_text.tax_intro(program["taxes"], words),
+        "exchange_rate_rule": (rules.exchange_rate_rule.get(language)
+                               if rules.exchange_rate_rule else
+                               _("Any conversion uses the official rate of the invoice date.")),
+        "calendar": calendar,
+        "payments": payments,
+        "total_in_words": total_in_words,
+        "systems": program_text.production_systems(
+            rulebook().production_systems(rules), language, number_locale, words, date_text),
+        "answers": answers,
+        "contents": [{"id": f"s{number}", "title": f"{number}. {title}"} for number, title in (
+            (1, _("Context and goals")), (2, _("Discovery plan")), (3, _("Your cases")),
+            (4, _("Role tracks")), (5, _("A system in production")),
+            (6, _("Adoption at 30, 60 and 90 days")), (7, _("Follow-up and internal owner")),
+            (8, _("Calendar")), (9, _("Investment")), (10, _("Licenses")),
+            (11, _("Payment plan")), (12, _("Terms")), (13, _("Acceptance")))],
+        "summary_context": (_shorten(str(request["context"]), 420)
+                            if request.get("context") else None),
         "page_label_css": page_label_css(words),
         "rules_version": rules.version,
     }

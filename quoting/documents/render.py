@@ -23,20 +23,26 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.document import Document
 from weasyprint.html import UA, UA_COUNTER_STYLE
 from weasyprint.text.fonts import FontConfiguration
 
 from quoting import paths
-from quoting.documents.context import build_context, document_timestamp, words_for
+from quoting.documents.context import (
+    build_context,
+    document_data,
+    document_timestamp,
+    words_for,
+)
 from quoting.documents.fetcher import AssetFetcher
 from quoting.documents.printable import check_printable
 
 TEMPLATES_DIR = paths.TEMPLATES_DIR
 ASSETS_DIR = TEMPLATES_DIR / "proposal"
 FONTCONFIG_FILE = ASSETS_DIR / "fonts" / "fonts.conf"
-PDF_VARIANT = "pdf/a-3b"
+PDF_VARIANT = "pdf/a-3a"
 
 
 def canonical_json(snapshot: Mapping[str, Any]) -> bytes:
@@ -129,6 +135,12 @@ def _get_renderer() -> _Renderer:
         return _renderer
 
 
+def breakable_email(address: object) -> Markup:
+    """An email address that may wrap after "@" or a dot, never inside a word."""
+    text = str(escape(str(address)))
+    return Markup(re.sub(r"([@.])", r"\1<wbr>", text))
+
+
 def _environment(renderer: _Renderer, language: str, market: str) -> jinja2.Environment:
     key = (language, market)
     env = renderer.environments.get(key)
@@ -142,6 +154,7 @@ def _environment(renderer: _Renderer, language: str, market: str) -> jinja2.Envi
             lstrip_blocks=True,
             auto_reload=False,  # templates ship with the code: no stat() per render
         )
+        env.filters["breakable_email"] = breakable_email
         words = words_for(language, market)
         env.install_gettext_callables(  # type: ignore[attr-defined]
             words.gettext, words.ngettext, newstyle=True)
@@ -181,10 +194,11 @@ def proposal_pdf_options(snapshot: Mapping[str, Any]) -> dict[str, Any]:
     data = canonical_json(snapshot)
     stamp = document_timestamp(snapshot).replace(tzinfo=None)
     attachment = Attachment(
-        string=json.dumps(snapshot, indent=2, sort_keys=True, ensure_ascii=False),
+        string=json.dumps(document_data(snapshot), indent=2, sort_keys=True, ensure_ascii=False),
         base_url=renderer.fetcher.base_url, url_fetcher=renderer.fetcher,
         name="quote.json",
-        description="Quote revision data (number, request, priced figures, exchange rates)",
+        description=("Quote revision data (number, request, priced figures, exchange rates, "
+                     "calendar, payment_schedule)"),
         created=stamp, modified=stamp, relationship="Data",
     )
     identifier = hashlib.sha256(data).hexdigest()[:32].encode("ascii")

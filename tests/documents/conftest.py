@@ -16,7 +16,7 @@ from quoting.scope import parse_request
 from quoting.service_pricing import price_request
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-MARKETS = ["AR", "MX", "EC", "CO", "CL", "PE", "ES"]
+MARKETS = ["AR", "MX", "EC", "CO", "CL", "PE", "ES", "UY", "BR"]
 
 SnapshotFactory = Callable[..., dict[str, Any]]
 

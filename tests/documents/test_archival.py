@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -28,12 +29,13 @@ def _reader(pdf: bytes, tmp_path: Path) -> PdfReader:
     return PdfReader(path)
 
 
-def test_the_pdf_declares_pdf_a_3b_and_its_metadata(snapshot_for: SnapshotFactory,
+def test_the_pdf_declares_pdf_a_3a_and_its_metadata(snapshot_for: SnapshotFactory,
                                                     tmp_path: Path) -> None:
     reader = _reader(rendered(snapshot_for("PE")), tmp_path)
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
     assert 'pdfaid:part="3"' in xmp or "<pdfaid:part>3</pdfaid:part>" in xmp
-    assert 'pdfaid:conformance="B"' in xmp or "<pdfaid:conformance>B" in xmp
+    # Level A: tagged, so a screen reader follows headings, tables and reading order.
+    assert 'pdfaid:conformance="A"' in xmp or "<pdfaid:conformance>A" in xmp
     info = reader.metadata
     assert info is not None
     assert info.title is not None
@@ -50,7 +52,13 @@ def test_the_revision_data_is_attached_as_quote_json(snapshot_for: SnapshotFacto
     snapshot = snapshot_for("AR")
     reader = _reader(rendered(snapshot), tmp_path)
     attached = json.loads(reader.attachments["quote.json"][0])
+    # The stored revision as it is, plus the calendar and payment schedule worked out from it.
+    plan = {key: attached.pop(key) for key in ("calendar", "payment_schedule")}
     assert attached == snapshot
+    assert plan["calendar"]["start_date"] >= snapshot["priced"]["quote_date"]
+    milestones = plan["payment_schedule"]["program"]
+    assert sum(Decimal(m["amount"]) for m in milestones) == Decimal(
+        snapshot["priced"]["program"]["total"])
     assert attached["priced"]["program"]["total"] == snapshot["priced"]["program"]["total"]
     root = reader.trailer["/Root"]
     [filespec] = [ref.get_object() for ref in root["/AF"]]

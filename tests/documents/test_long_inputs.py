@@ -68,12 +68,13 @@ def _flat(text: str) -> str:
 def test_license_table_repeats_its_header_and_keeps_rows_whole(long_pdf: Any) -> None:
     texts = [_flat(text) for _w, _h, _c, text in long_pdf]
     license_pages = [i for i, text in enumerate(texts)
-                     if re.search(r"\b1\d\d usuarios × 12 meses", text)]
+                     if re.search(r"\b1\d\d (usuarios|bloques) × 12 meses", text)]
     assert len(license_pages) >= 2, "40 license lines should take more than one page"
     for index in license_pages:
         assert "CONCEPTO CANTIDAD PRECIO UNITARIO IMPORTE" in texts[index]
     for seats in range(101, 141):
-        concept = f"{seats} usuarios"
+        # Every fourth line is API credit, counted in blocks rather than seats.
+        concept = f"{seats} {'bloques' if (seats - 101) % 4 == 3 else 'usuarios'}"
         quantity = f"{seats * 12:,}"  # es_MX groups with ","
         pages = [i for i, text in enumerate(texts) if concept in text]
         assert len(pages) == 1, (seats, pages)
@@ -83,8 +84,8 @@ def test_license_table_repeats_its_header_and_keeps_rows_whole(long_pdf: Any) ->
 
 def test_program_table_with_thirty_lines_repeats_its_header(long_pdf: Any) -> None:
     texts = [_flat(text) for _w, _h, _c, text in long_pdf]
-    start = next(i for i, t in enumerate(texts) if "8. Inversión" in t and i > 0)
-    end = next(i for i, t in enumerate(texts) if "9. Licencias" in t and i > 0)
+    start = next(i for i, t in enumerate(texts) if "9. Inversión" in t and i > 1)
+    end = next(i for i, t in enumerate(texts) if "10. Licencias" in t and i > 1)
     for index in range(start, end + 1):
         if "Itinerario" in texts[index] and index != end:
             assert "CONCEPTO CANTIDAD" in texts[index]

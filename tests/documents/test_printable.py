@@ -15,7 +15,7 @@ from quoting.documents.printable import UnprintableText, check_printable, visibl
 from quoting.documents.render import proposal_html, render_proposal
 from tests.documents.conftest import SnapshotFactory
 
-MARKETS = ("AR", "MX", "EC", "CO", "CL", "PE", "ES")
+MARKETS = ("AR", "MX", "EC", "CO", "CL", "PE", "ES", "UY", "BR")
 STORED = {"pair": "USD/X", "rate": "1234.5678", "source": "Banco Central", "date": "2026-11-24",
           "missing": False}
 MISSING = {"pair": "USD/X", "rate": None, "source": None, "date": None, "missing": True}
@@ -61,7 +61,8 @@ def test_a_missing_rate_keeps_the_conversion_rule_and_prints_no_none(
                                    capture_output=True, text=True).stdout.split())
     assert "(tipo de cambio aún no registrado)" in text
     assert "None" not in text
-    assert "tipo de cambio oficial de la fecha de factura" in text
+    # Mexico's one conversion rule, from its rules file.
+    assert "tipo de cambio FIX publicado por Banxico en el DOF" in text
 
 
 @pytest.mark.parametrize("leftover", ["None", "null", "nan", "{{ total }}", "%(num)s"])

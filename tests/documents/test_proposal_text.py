@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -48,10 +49,27 @@ def test_each_market_prints_client_number_totals_and_page_numbers(
     for section in ("program", "licenses"):
         for field in ("subtotal", "total"):
             assert _formatted(snapshot, section, field) in text, (section, field)
+        # One tax line per label and rate, whatever categories it covers.
+        grouped: dict[tuple[str, str, bool], Decimal] = {}
         for tax in snapshot["priced"][section]["taxes"]:
-            assert _formatted_amount(snapshot, section, tax["amount"]) in text
+            if tax.get("included") and Decimal(tax["amount"]) == 0:
+                continue  # nothing added (Brazil): the taxes inside the price are stated
+            key = (tax["label"], tax["rate"], tax["exempt"])
+            grouped[key] = grouped.get(key, Decimal(0)) + Decimal(tax["amount"])
+        for amount in grouped.values():
+            assert _formatted_amount(snapshot, section, str(amount)) in text
     for number, page in enumerate(pages, start=1):
         assert PAGE_WORDS["es"].format(page=number, pages=len(pages)) in page
+
+
+SECTION_WORDS = {
+    "es": {"investment": "9. Inversión", "licenses": "10. Licencias",
+           "payments": "11. Plan de pagos", "program_total": "Total del programa",
+           "licenses_total": "Total licencias"},
+    "pt": {"investment": "9. Investimento", "licenses": "10. Licenças",
+           "payments": "11. Plano de pagamento", "program_total": "Total do programa",
+           "licenses_total": "Total das licenças"},
+}
 
 
 @pytest.mark.parametrize("market", MARKETS)
@@ -59,15 +77,16 @@ def test_licenses_have_their_own_section_and_total_apart_from_the_program(
         market: str, snapshot_for: SnapshotFactory, tmp_path: Path) -> None:
     snapshot = snapshot_for(market)
     text = " ".join(pdf_text(rendered(snapshot), tmp_path)[1:])  # after the cover
-    investment = text[text.index("8. Inversión"):text.index("9. Licencias")]
-    licenses = text[text.index("9. Licencias"):text.index("10. Condiciones")]
+    words = SECTION_WORDS[snapshot["priced"]["language"]]
+    investment = text[text.index(words["investment"]):text.index(words["licenses"])]
+    licenses = text[text.index(words["licenses"]):text.index(words["payments"])]
 
     program_total = _formatted(snapshot, "program", "total")
     license_total = _formatted(snapshot, "licenses", "total")
-    assert "Total del programa" in investment
+    assert words["program_total"] in investment
     assert program_total in investment
     assert license_total not in investment
-    assert "Total licencias" in licenses
+    assert words["licenses_total"] in licenses
     assert license_total in licenses
     assert program_total not in licenses
 
@@ -96,7 +115,7 @@ def test_dates_are_long_form_in_the_document_language(
     es = " ".join(pdf_text(rendered(snapshot_for("MX")), tmp_path))
     assert "25 de noviembre de 2026" in es
     en = " ".join(pdf_text(rendered(snapshot_for("MX", language="en")), tmp_path))
-    assert "November 25, 2026" in en
+    assert "25 November 2026" in en  # day first in every language (i18n.py)
     pt = " ".join(pdf_text(rendered(snapshot_for("MX", language="pt")), tmp_path))
     assert "25 de novembro de 2026" in pt
 
@@ -112,6 +131,12 @@ def test_dates_are_long_form_in_the_document_language(
     ("AR", "en", ["Proposal", "Page 1 of"]),
     ("MX", "pt", ["Cotação", "Plano de diagnóstico", "Aceite", "Página 1 de"]),
     ("ES", "pt", ["Orçamento", "mais IVA 21%"]),
+    ("UY", "es", ["Cotización", "RUT", "más IVA 22%", "Plan de relevamiento", "planillas",
+                  "Banco Central del Uruguay"]),
+    ("BR", "pt", ["Proposta comercial", "CNPJ", "Tributos inclusos neste total",
+                  "ISS 5% (São Paulo)", "PIS 0,65% e COFINS 3%", "Observações fiscais", "PTAX"]),
+    ("BR", "es", ["Propuesta comercial", "Impuestos incluidos en este total", "COFINS 3%"]),
+    ("BR", "en", ["Commercial proposal", "Taxes included in this total", "PIS 0.65%"]),
 ])
 def test_the_language_decides_the_words_and_the_market_the_regional_terms(
         market: str, language: str, words: list[str], snapshot_for: SnapshotFactory,
@@ -137,8 +162,10 @@ def test_the_proposal_answers_the_seven_buyer_questions(
         assert heading in text
     assert "Monthly sales report built by hand" in text
     assert "Ana Gómez, COO" in text
-    assert "Day 30" in text
-    assert "Day 90" in text
+    assert "Weekly active use" in text  # each metric with its definition and target
+    assert "Reports: day 30 on" in text
+    assert "Live sessions: Technical track" in text  # the calendar
+    assert "On signing this proposal" in text  # the payment plan
 
 
 def test_free_text_is_printed_literally_never_interpreted(
@@ -152,3 +179,37 @@ def test_free_text_is_printed_literally_never_interpreted(
     assert "<script>alert(1)</script> {% raw %}{{ config }}" in text
     assert "<b>bold?</b> {{7*7}}" in text
     assert "49" not in text.replace("2026-0042", "")
+
+
+def test_brazil_adds_no_tax_and_states_each_tax_inside_the_price(
+        snapshot_for: SnapshotFactory, tmp_path: Path) -> None:
+    snapshot = snapshot_for("BR")
+    text = " ".join(pdf_text(rendered(snapshot), tmp_path))
+    program = snapshot["priced"]["program"]
+
+    assert program["total"] == program["net"]
+    assert "mais" not in text.split("9. Investimento")[-1].split("Tributos inclusos")[0]
+    for position in range(3):
+        stated = sum(Decimal(tax["included"][position]["amount"]) for tax in program["taxes"])
+        assert _formatted_amount(snapshot, "program", str(stated)) in text
+    assert "Os preços já incluem ISS 5% (São Paulo), PIS 0,65% e COFINS 3%" in text
+    assert "Os preços são líquidos" not in text
+    assert re.search(r"(?<!US)R\$ \d{1,3}(\.\d{3})+,\d\d", text)  # R$ 1.234,56
+    assert re.search(r"US\$ [\d.]+,\d\d", text)  # USD licenses never share the symbol
+
+
+def test_a_brazilian_person_is_shown_with_a_cpf(snapshot_for: SnapshotFactory,
+                                                 tmp_path: Path) -> None:
+    snapshot = snapshot_for("BR", client={"name": "Mariana Albuquerque",
+                                          "tax_id": "390.533.447-05"})
+    text = " ".join(pdf_text(rendered(snapshot), tmp_path))
+    assert "CPF: 390.533.447-05" in text
+    assert "CNPJ: 45.219.876/0001-61" in text  # the seller stays a company
+
+
+def test_a_spanish_proposal_for_brazil_is_neutral_spanish_with_no_portuguese_line(
+        snapshot_for: SnapshotFactory, tmp_path: Path) -> None:
+    text = " ".join(pdf_text(rendered(snapshot_for("BR", language="es")), tmp_path))
+    assert "Itinerario Técnico" in text
+    assert "Trilha" not in text
+    assert "25 de noviembre de 2026" in text

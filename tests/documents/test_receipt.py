@@ -44,7 +44,7 @@ def test_an_acceptance_receipt_is_one_pdf_a_page_with_the_evidence_in_spanish(
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
     assert 'pdfaid:part="3"' in xmp or "<pdfaid:part>3</pdfaid:part>" in xmp
     text = " ".join(_text(pdf, tmp_path).split())
-    assert "Constancia de aceptación" in text
+    assert "Justificante de aceptación" in text  # Spain's word (locales/es_ES)
     assert "Presupuesto ES-2026-0042" in text
     assert "Firmado por Lucía Fernández, Directora de Operaciones" in text
     assert "Orden de compra OC-7781" in text

@@ -103,6 +103,10 @@ def test_the_installed_package_runs_from_its_own_files(
     # The catalogues were compiled by the build (the copied source had no .mo).
     for domain in ("messages", "web"):
         assert (package / "_data" / "locales" / "es" / "LC_MESSAGES" / f"{domain}.mo").is_file()
+    # And the markets' regional wording (Spain's proposal and client pages, pt-BR).
+    for locale, domain in (("es_ES", "regional"), ("es_ES", "web_regional"),
+                           ("pt_BR", "regional")):
+        assert (package / "_data" / "locales" / locale / "LC_MESSAGES" / f"{domain}.mo").is_file()
 
 
 def test_price_and_render_an_example_from_another_directory(

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 
+from quoting.errors import QuoteInputError
 from quoting.money import Money
 from quoting.pricing import forget_kept_lines
 from quoting.rules import Market
+from quoting.scope import parse_request
 from quoting.service_pricing import price_request
+from quoting.taxid import tax_id_name
+
+from .conftest import base_request
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -153,7 +158,14 @@ def test_every_example_request_prices_with_its_market_currency(path, rulebook):
     request = json.loads(path.read_text(encoding="utf-8"))
     quote = price_request(request, rulebook)
     assert quote.market == request["market"]
-    assert quote.program.total.amount > quote.program.net.amount > 0
+    program = quote.program
+    assert program.net.amount > 0
+    # A tax is added on top, except where the price already includes it (Brazil).
+    if all(tax.included for tax in program.taxes):
+        assert program.total == program.net
+        assert all(part.amount.amount > 0 for tax in program.taxes for part in tax.included)
+    else:
+        assert program.total.amount > program.net.amount
     assert quote.to_dict()["program"]["total"] == quote.program.total.as_str()
 
 
@@ -187,3 +199,55 @@ def test_a_quote_from_kept_lines_equals_one_worked_out_afresh(quote_for):
     assert quote_for("MX", **request).to_dict() == afresh
     forget_kept_lines()
     assert quote_for("MX", **request).to_dict() == afresh
+
+
+def test_brazil_states_iss_pis_and_cofins_inside_the_price_and_adds_nothing(quote_for):
+    quote = quote_for("BR", discount_percent="7",
+                      licenses=[{"product": "chat-team", "seats": 10, "months": 12}])
+    for section in (quote.program, quote.licenses):
+        assert section.tax.amount == 0
+        assert section.total == section.net
+        for tax in section.taxes:
+            assert [part.rate for part in tax.included][1:] == [Decimal("0.0065"),
+                                                                Decimal("0.03")]
+    # One tax over several categories is rounded once on the whole price, so the
+    # proposal's "PIS 0.65% on the net" reads base x rate exactly.
+    program = quote.program
+    for position in range(3):
+        rate = program.taxes[0].included[position].rate
+        if all(tax.included[position].rate == rate for tax in program.taxes):
+            stated = sum(tax.included[position].amount.amount for tax in program.taxes)
+            assert stated == (program.net.amount * rate).quantize(Decimal("0.01"),
+                                                                  rounding=ROUND_HALF_UP)
+    assert quote.licenses.taxes[0].included[0].rate == Decimal("0.029")  # ISS on software
+
+
+def test_brazilian_included_taxes_reach_the_stored_json_only_for_brazil(quote_for):
+    brazil = quote_for("BR").to_dict()["program"]["taxes"][0]
+    assert [part["label"] for part in brazil["included"]][1:] == ["PIS 0.65%", "COFINS 3%"]
+    assert brazil["amount"] == "0.00"
+    assert "included" not in quote_for("MX").to_dict()["program"]["taxes"][0]
+
+
+def test_uruguay_adds_iva_22_in_pesos_and_in_dollars(quote_for):
+    for currency in ("UYU", "USD"):
+        quote = quote_for("UY", currency=currency)
+        assert quote.program.currency == currency
+        for tax in quote.program.taxes:
+            assert tax.rate == Decimal("0.22")
+            assert tax.amount.amount == (tax.base.amount * Decimal("0.22")).quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP)
+        assert quote.program.total == quote.program.net + quote.program.tax
+
+
+def test_a_brazilian_client_may_be_a_company_cnpj_or_a_person_cpf():
+    company = parse_request(base_request("BR", client={"name": "Empresa",
+                                                       "tax_id": "16.727.230/0001-97"}))
+    person = parse_request(base_request("BR", client={"name": "Pessoa",
+                                                      "tax_id": "390.533.447-05"}))
+    assert company.client.tax_id == "16727230000197"
+    assert person.client.tax_id == "39053344705"
+    assert tax_id_name("BR", company.client.tax_id) == "CNPJ"
+    assert tax_id_name("BR", person.client.tax_id) == "CPF"
+    with pytest.raises(QuoteInputError, match="CNPJ/CPF"):
+        parse_request(base_request("BR", client={"name": "X", "tax_id": "390.533.447-06"}))

@@ -22,7 +22,7 @@ from quoting.service_pricing import price_request
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parent / "golden"
 TODAY = date(2026, 11, 25)
-MARKETS = ["ar", "mx", "ec", "co", "cl", "pe", "es"]
+MARKETS = ["ar", "mx", "ec", "co", "cl", "pe", "es", "uy", "br"]
 
 
 @pytest.mark.parametrize("market", MARKETS)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from quoting.money import minor_units
 from quoting.pricing import PricedQuote, Section
 from quoting.rules import Market, RuleBook, load_rulebook
 from quoting.service_pricing import price_request
@@ -17,6 +18,7 @@ from quoting.taxid import SCHEMES
 from .conftest import QUOTE_DAY
 
 RULEBOOK: RuleBook = load_rulebook()
+ZERO = Decimal(0)
 LICENSE_CODES = ["chat-team", "chat-enterprise", "coding-assistant", "api-credit"]
 
 
@@ -109,3 +111,24 @@ def test_a_bigger_discount_never_raises_the_program_total(request):
     raised = min(Decimal(30), Decimal(request["discount_percent"]) + 1)
     bigger = {**request, "discount_percent": str(raised)}
     assert priced(bigger).program.total <= priced(request).program.total
+
+
+@given(requests())
+def test_taxes_inside_the_price_are_a_share_of_it_never_an_addition(request):
+    for section in sections(priced(request)):
+        quantum = Decimal(1).scaleb(-minor_units(section.currency))
+        joint: dict[tuple[str, Decimal], list[Decimal]] = {}
+        for tax in section.taxes:
+            for part in tax.included:
+                assert part.amount.currency == section.currency
+                assert part.amount.is_rounded()
+                # Rounded with the other categories that carry the same tax.
+                assert abs(part.amount.amount - tax.base.amount * part.rate) <= (
+                    quantum * len(section.taxes))
+                bases, amounts = joint.setdefault((part.label, part.rate), [ZERO, ZERO])
+                joint[(part.label, part.rate)] = [bases + tax.base.amount,
+                                                  amounts + part.amount.amount]
+        for (_label, rate), (base, amount) in joint.items():
+            assert amount == (base * rate).quantize(quantum, rounding=ROUND_HALF_UP)
+        if section.taxes and all(tax.included and tax.rate == 0 for tax in section.taxes):
+            assert section.total == section.net

@@ -43,6 +43,7 @@ def test_chile_exempts_courses_but_taxes_advisory_work(rulebook):
 
 @pytest.mark.parametrize(("market", "rate"), [
     ("AR", "0.21"), ("MX", "0.16"), ("EC", "0.15"), ("CO", "0.19"), ("PE", "0.18"), ("ES", "0.21"),
+    ("UY", "0.22"),
 ])
 def test_each_market_taxes_consulting_at_its_general_rate(rulebook, market, rate):
     rules = rulebook.in_force(Market(market), date(2026, 11, 25))
@@ -113,3 +114,39 @@ def test_broken_toml_names_the_file(rules_copy):
 def test_an_empty_rules_folder_is_an_error(tmp_path):
     with pytest.raises(RulesError, match=r"no rules files"):
         load_rulebook(tmp_path)
+
+
+def test_brazil_adds_no_tax_and_lists_iss_pis_and_cofins_inside_each_price(rulebook):
+    rules = rulebook.in_force(Market.BR, date(2026, 11, 25))
+    assert rules.default_currency == "BRL"
+    assert rules.default_language == "pt"
+    for category in ("training", "consulting", "travel", "license"):
+        treatment = rules.tax[category]
+        assert treatment.rate == 0
+        names = [tax.label.pt.split()[0] for tax in treatment.included]
+        assert names == ["ISS", "PIS", "COFINS"]
+        assert all(tax.source for tax in treatment.included)
+    assert rules.tax["consulting"].included[1].rate == Decimal("0.0065")  # cumulative regime
+    assert rules.tax["consulting"].included[2].rate == Decimal("0.03")
+
+
+def test_included_taxes_are_optional_so_every_other_market_keeps_its_file(rulebook):
+    for market in rulebook.markets:
+        if market is Market.BR:
+            continue
+        for version in rulebook.versions(market):
+            assert all(not treatment.included for treatment in version.tax.values())
+
+
+def test_included_taxes_that_would_make_up_the_whole_price_are_refused(rules_copy):
+    spoil(rules_copy / "BR" / "BR-2026-01.toml", 'rate = "0.03", source = "Lei 9.718',
+          'rate = "0.95", source = "Lei 9.718')
+    with pytest.raises(RulesError, match=r"BR-2026-01\.toml.*tax\.training.*100%"):
+        load_rulebook(rules_copy)
+
+
+def test_uruguay_adds_iva_at_the_basic_rate_in_pesos_or_dollars(rulebook):
+    rules = rulebook.in_force(Market.UY, date(2026, 11, 25))
+    assert rules.allowed_currencies == ("UYU", "USD")
+    assert {treatment.rate for treatment in rules.tax.values()} == {Decimal("0.22")}
+    assert all("Título 10" in treatment.source for treatment in rules.tax.values())

@@ -23,7 +23,7 @@ def problems_for(rulebook: RuleBook, market: str = "MX", **overrides: Any) -> di
 @pytest.mark.parametrize(
     ("overrides", "field", "wording"),
     [
-        ({"market": "BR"}, "market", "'AR', 'MX', 'EC', 'CO', 'CL', 'PE' or 'ES'"),
+        ({"market": "BO"}, "market", "'CL', 'PE', 'ES', 'UY' or 'BR'"),
         ({"participants": {}}, "participants", "at least one participant"),
         ({"participants": {"technical": 1_000_000}}, "participants.technical", "2000"),
         ({"participants": {"business": -3}}, "participants.business", "greater than or equal"),
@@ -60,6 +60,7 @@ def test_a_mexican_rfc_with_a_wrong_check_digit_is_refused(rulebook):
 @pytest.mark.parametrize(("market", "bad_tax_id"), [
     ("AR", "20-26756539-4"), ("EC", "1790011675001"), ("CO", "860.012.336-2"),
     ("CL", "76.086.428-6"), ("PE", "20100070971"), ("ES", "B12345675"),
+    ("UY", "21-100342-001-8"), ("BR", "16.727.230/0001-98"), ("BR", "390.533.447-06"),
 ])
 def test_every_market_checks_its_own_tax_id(rulebook, market, bad_tax_id):
     problems = problems_for(rulebook, market, client={"name": "X", "tax_id": bad_tax_id})
