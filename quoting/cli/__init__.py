@@ -8,6 +8,7 @@ from quoting.cli import (
     client_commands,
     delivery_commands,
     document_commands,
+    market_commands,
     notice_commands,
     pricing_commands,
     signing_commands,
@@ -24,6 +25,7 @@ def main() -> None:
 
 
 pricing_commands.register(main)
+market_commands.register(main)
 store_commands.register(main)
 client_commands.register(main)
 delivery_commands.register(main)

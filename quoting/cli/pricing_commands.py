@@ -14,8 +14,9 @@ import click
 from quoting import paths
 from quoting.errors import QuoteInputError, RulesError
 from quoting.i18n import market_today
-from quoting.pricing import PricedQuote
+from quoting.pricing import PricedQuote, price
 from quoting.rules import Market, NoRulesInForce, load_rulebook
+from quoting.scope import parse_request
 from quoting.service_pricing import price_request
 from quoting.text_report import render_text
 
@@ -53,6 +54,26 @@ def priced_from_file(path: str) -> PricedQuote:
         fail_input(exc, path)
 
 
+def priced_with_rules_file(path: str, rules_file: Path) -> PricedQuote:
+    """The request priced with one given rules file, whatever its date: the request's
+    market must be the file's."""
+    from quoting.services.simulation import candidate_from_file
+
+    try:
+        rules = candidate_from_file(rules_file)
+    except RulesError as exc:
+        fail(f"the rules file is not valid: {exc}")
+    try:
+        request = parse_request(read_request(path))
+        if request.market != rules.market:
+            raise QuoteInputError.single(
+                "market", f"the request is for {request.market}; {rules_file} is a "
+                f"{rules.market} price list")
+        return price(request, rules, market_today(request.market.value))
+    except QuoteInputError as exc:
+        fail_input(exc, path)
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -64,10 +85,16 @@ def with_output_format(command: F) -> F:
 
 @click.command("price")
 @click.argument("request_file", metavar="REQUEST.json")
+@click.option("--rules", "rules_file", type=click.Path(dir_okay=False), default=None,
+              help="Price with this rules file (validated like any rules file; it need "
+                   "not be in force nor under pricing_rules/) instead of the list in force.")
 @with_output_format
-def price_command(request_file: str, output_format: str) -> None:
+def price_command(request_file: str, rules_file: str | None, output_format: str) -> None:
     """Price a quote request (a JSON file, or - for standard input)."""
-    quote = priced_from_file(request_file)
+    if rules_file is not None:
+        quote = priced_with_rules_file(request_file, Path(rules_file))
+    else:
+        quote = priced_from_file(request_file)
     if output_format == "json":
         click.echo(json.dumps(quote.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -100,7 +127,7 @@ def rules_check() -> None:
               help="Show the version in force on this date (default: today).")
 @with_output_format
 def rules_show(market: str, on: Any, output_format: str) -> None:
-    """Show the rules in force for MARKET (AR, MX, EC, CO, CL, PE, ES)."""
+    """Show the rules in force for MARKET (AR, MX, EC, CO, CL, PE, ES, UY, BR)."""
     try:
         market_code = Market(market.upper())
     except ValueError:
@@ -123,7 +150,9 @@ def rules_show(market: str, on: Any, output_format: str) -> None:
     click.echo(f"  discount without approval: {version.discount_without_approval}%, "
                f"at most {version.max_discount}%")
     for category, treatment in version.tax.items():
-        click.echo(f"  tax on {category.value}: {treatment.label.en}")
+        inside = "; ".join(tax.label.en for tax in treatment.included)
+        click.echo(f"  tax on {category.value}: {treatment.label.en}"
+                   + (f" ({inside})" if inside else ""))
     click.echo(f"  licenses ({version.licenses.currency}): "
                + ", ".join(f"{p.code} {p.per_seat_month}" for p in version.licenses.products))
 
@@ -131,7 +160,7 @@ def rules_show(market: str, on: Any, output_format: str) -> None:
 @click.command("example")
 @click.argument("market")
 def example_command(market: str) -> None:
-    """Print the example request of MARKET (AR, MX, EC, CO, CL, PE, ES): a request
+    """Print the example request of MARKET (AR, MX, EC, CO, CL, PE, ES, UY, BR): a request
     file to start from, e.g. `quoting example mx > mx.json`."""
     path = paths.EXAMPLES_DIR / f"{market.lower()}.json"
     if market.upper() not in {m.value for m in Market} or not path.is_file():

@@ -91,6 +91,6 @@ def test_rules_show_picks_the_version_in_force_on_a_date(run):
 
 
 def test_rules_show_refuses_an_unknown_market(run):
-    result = run("rules", "show", "BR")
+    result = run("rules", "show", "BO")
     assert result.exit_code == 2
-    assert "allowed: AR, MX, EC, CO, CL, PE, ES" in result.stderr
+    assert "allowed: AR, MX, EC, CO, CL, PE, ES, UY, BR" in result.stderr
