@@ -279,7 +279,8 @@ def _decision(session: Session, link: ClientLink) -> ClientDecision | None:
 def _require_open(link: ClientLink, quote: Quote, now: datetime) -> None:
     """The link still shows an open proposal: not superseded by a later revision, not
     withdrawn or expired. Each refusal names the language of the revision the link
-    shows (`language`), so the client is told in it."""
+    shows (`language`) and the quote's market (`market`), so the client is told in
+    their words."""
     language = _revision(quote, link.revision).language
     if (link.superseded_by_revision is not None or quote.current_revision != link.revision
             or quote.status not in (S.SENT, S.WITHDRAWN, S.EXPIRED, *DECIDED)):
@@ -290,14 +291,14 @@ def _require_open(link: ClientLink, quote: Quote, now: datetime) -> None:
                       newer_sent_on=(newer.sent_at.astimezone(
                           ZoneInfo(MARKET_TIMEZONES[quote.market])).date().isoformat()
                           if quote.status == S.SENT and newer.sent_at else None),
-                      language=language)
+                      language=language, market=quote.market)
     if quote.status == S.WITHDRAWN:
         raise Refused("the proposal was withdrawn", code="link_withdrawn",
-                      language=language)
+                      language=language, market=quote.market)
     if quote.status == S.EXPIRED or now >= link.expires_at:
         raise Refused(f"the link expired on {link.expires_at.isoformat()}",
                       code="link_expired", expires_at=link.expires_at.isoformat(),
-                      language=language)
+                      language=language, market=quote.market)
 
 
 def _revision(quote: Quote, number: int) -> QuoteRevision:

@@ -183,14 +183,15 @@ def send_current_to_earlier_recipients(session: Session, token: str, *, public_u
     if (link.revision >= quote.current_revision or quote.status != QuoteStatus.SENT
             or stored.sent_at is None):
         raise Refused("the quote has no later sent proposal", code="no_current_proposal",
-                      language=stored.language)
+                      language=stored.language, market=quote.market)
     recipients: list[str] = []
     for addresses in session.scalars(select(OutboxMessage.recipients).where(
             OutboxMessage.link_id == link.id, OutboxMessage.kind == "proposal")):
         recipients += [a for a in addresses if a.lower() not in map(str.lower, recipients)]
     if not recipients:
         raise Refused("the link was not emailed: there is nobody to send the current "
-                      "proposal to", code="not_emailed", language=stored.language)
+                      "proposal to", code="not_emailed", language=stored.language,
+                      market=quote.market)
     begin_write(session)
     recent = session.scalar(select(AuditEvent.id).where(
         AuditEvent.quote_id == quote.id, AuditEvent.action == "link.resend",
@@ -198,7 +199,8 @@ def send_current_to_earlier_recipients(session: Session, token: str, *, public_u
         AuditEvent.detail["from_link_id"].as_integer() == link.id).limit(1))
     if recent is not None:
         raise Refused("the current proposal was sent for this link within the hour",
-                      code="resent_recently", language=stored.language)
+                      code="resent_recently", language=stored.language,
+                      market=quote.market)
     message = send_to_client(session, str(quote.number), quote.owner, recipients=recipients,
                              subject=None, body=None, seen_revision=quote.current_revision,
                              public_url=public_url, now=now)

@@ -430,3 +430,8 @@ from quoting.store.client_links import (  # noqa: E402, F401
 from quoting.store.notifications import Notification  # noqa: E402, F401
 from quoting.store.outbox import OutboxMessage  # noqa: E402, F401
 from quoting.store.tokens import ApiToken  # noqa: E402, F401
+from quoting.store.workbench import (  # noqa: E402, F401
+    QuoteFollowUp,
+    QuoteNote,
+    QuoteTemplate,
+)

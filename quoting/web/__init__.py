@@ -212,9 +212,18 @@ def _register_blueprints(app: Flask) -> None:
     from quoting.web import desk  # the sales desk: login, CSRF, pages (not /api/)
 
     desk.register(app)
+    from quoting.web import dashboard  # the pipeline dashboard (finance, admin): /dashboard
+
+    dashboard.register(app)
+    from quoting.web import workbench  # home, approval inbox, notes, templates, list CSV
+
+    workbench.register(app)
     from quoting.web import api  # the finance JSON API, /api/v1/ (bearer tokens)
 
     api.register(app)
+    from quoting.web import pricing_tools  # compare markets, price list simulation
+
+    pricing_tools.register(app)
     from quoting.web import delivery  # emails a request wrote go out when it ends
 
     delivery.register(app)

@@ -170,6 +170,30 @@ def login() -> Response | tuple[str, int] | str:
     return render_template("login.html", form=form), status
 
 
+def sign_in_again(email: str, password: str) -> str | None:
+    """Sign in from a page that kept a form whose session had ended (quoting.web.
+    kept_work), under the same limits as the sign-in page; None once signed in, else
+    what was wrong."""
+    email = email.strip().lower()
+    address = request.remote_addr or "unknown"
+    wait = _blocked_for(email, address)
+    if wait > 0:
+        return _("Too many failed attempts. Try again in %(minutes)s minute(s).",
+                 minutes=max(1, math.ceil(wait / 60)))
+    user = services.authenticate_user(db_session(), email, password)
+    db_session().commit()
+    if user is None:
+        _failed(email, address)
+        return _("Wrong email or password.")
+    _succeeded(email)
+    language = session.get("ui_language")
+    session.clear()
+    if language:
+        session["ui_language"] = language
+    login_user(SignedInUser(user))
+    return None
+
+
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
     """Sign out everywhere: every session and remember-me cookie of the user ends,

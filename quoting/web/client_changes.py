@@ -15,7 +15,13 @@ from zoneinfo import ZoneInfo
 import flask_babel
 from babel.numbers import format_percent
 
-from quoting.i18n import MARKET_TIMEZONES, currency_symbols, format_long_date, text_locale
+from quoting.i18n import (
+    MARKET_TIMEZONES,
+    currency_symbols,
+    document_currency_symbols,
+    document_date_locale,
+    format_long_date,
+)
 from quoting.line_wording import Words, license_name, line_concept, track_name
 from quoting.rules import RulesVersion
 from quoting.services import RevisionChanges
@@ -71,11 +77,15 @@ class _Shown:
         self.changes, self.market, self.language = changes, market, language
         self.words, self.rules = words, rules
         self.locale = market_locale(market)
-        self.word_locale = text_locale(market, language)
+        # Dates and money as the proposal beside them prints them (i18n.py's one rule).
+        self.word_locale = document_date_locale(market, language)
         currencies = {c for pair in changes.currencies.values() for c in pair}
         currencies |= {c for a in changes.amounts for c in (a.before_currency,
                                                             a.after_currency)}
-        self.symbols = currency_symbols(sorted(currencies), self.locale)
+        self.symbols = (document_currency_symbols(
+            sorted(currencies), market, language, rules.default_currency,
+            rules.default_language) if rules is not None
+            else currency_symbols(sorted(currencies), self.locale))
 
     # ------------------------------------------------------------ formats
 

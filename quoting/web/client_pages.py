@@ -44,6 +44,7 @@ from quoting.errors import QuoteInputError
 from quoting.services import ClientLinkView, ServiceError
 from quoting.web import db_session, guards, input_guard, ratelimits
 from quoting.web.client_changes import changes_section
+from quoting.web.client_wording import client_wording
 from quoting.web.extensions import csrf
 from quoting.web.responses import pdf_response
 from quoting.web.text import _
@@ -145,7 +146,7 @@ def proposal(token: str) -> ResponseReturnValue:
     except ServiceError as exc:
         session.rollback()
         return _refused(exc, token)
-    with force_locale(_language(view)):
+    with client_wording(view.market, _language(view)):
         return _proposal_page(view, token)
 
 
@@ -178,7 +179,7 @@ def receipt(token: str) -> ResponseReturnValue:
         queue_url = current_app.config.get("QUEUE_URL")
         if kept is None and queue_url:  # a worker is making it
             jobs.enqueue_receipt(str(queue_url), view.decision.id)
-            with force_locale(_language(view)):
+            with client_wording(view.market, _language(view)):
                 return _preparing_receipt()
         if kept is None:
             kept = services.issue_receipt(session, view.decision)
@@ -199,14 +200,15 @@ def current(token: str) -> ResponseReturnValue:
     try:
         message = services.send_current_to_earlier_recipients(
             session, token, public_url=str(current_app.config["PUBLIC_URL"]))
-        language = message.language
+        language, market = message.language, message.quote.market
         session.commit()
     except ServiceError as exc:
         session.rollback()
         if exc.code not in ("not_emailed", "resent_recently", "no_current_proposal"):
             return _refused(exc)
         language = str(exc.params.get("language") or "")
-        with force_locale(language if language in LANGUAGES else _browser_language()):
+        with client_wording(_market(exc), language if language in LANGUAGES
+                            else _browser_language()):
             return _gone_page(409, _("A newer proposal exists"), {
                 "not_emailed": _("This link was not sent by email: ask your contact for "
                                  "the link to the current proposal."),
@@ -215,7 +217,7 @@ def current(token: str) -> ResponseReturnValue:
                 "no_current_proposal": _("There is no newer proposal to send yet: your "
                                          "contact will send it when it is ready."),
             }[exc.code])
-    with force_locale(language if language in LANGUAGES else _browser_language()):
+    with client_wording(market, language if language in LANGUAGES else _browser_language()):
         return _gone_page(200, _("On its way"), _(
             "The current proposal is on its way to the addresses this link was emailed "
             "to, with a new link."))
@@ -252,7 +254,7 @@ def _decide(token: str, decision: str) -> ResponseReturnValue:
     except ServiceError as exc:
         session.rollback()
         return _refused(exc)
-    with force_locale(_language(view)):
+    with client_wording(view.market, _language(view)):
         if _desk_user():
             return _proposal_page(view, token, status=403, notice=_desk_notice())
         typed = {name: form.get(name, "") for name in (
@@ -394,7 +396,8 @@ def _refused(exc: ServiceError, token: str | None = None) -> ResponseReturnValue
                 "This link does not open any proposal. Check that you copied the whole "
                 "link, or ask your contact for a new one."))
     language = str(exc.params.get("language") or "")
-    with force_locale(language if language in LANGUAGES else _browser_language()):
+    with client_wording(_market(exc), language if language in LANGUAGES
+                        else _browser_language()):
         title, message = {
             "link_expired": (_("Link expired"), _(
                 "This proposal's link has expired. Ask your contact for a current "
@@ -441,6 +444,12 @@ def _desk_user() -> bool:
 def _language(view: ClientLinkView) -> str:
     language = str(view.snapshot.get("language") or "es")
     return language if language in LANGUAGES else "es"
+
+
+def _market(exc: ServiceError) -> str | None:
+    """The market of the quote a refusal is about, when the service names it."""
+    market = exc.params.get("market")
+    return str(market) if market else None
 
 
 def _browser_language() -> str:

@@ -13,7 +13,13 @@ from babel.numbers import format_decimal
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from quoting.i18n import currency_symbols, format_locale, format_long_date, format_money
+from quoting.i18n import (
+    currency_symbols,
+    document_date_locale,
+    format_locale,
+    format_long_date,
+    format_money,
+)
 from quoting.line_wording import Words, category_name, line_concept
 from quoting.money import Money
 from quoting.rules import RulesVersion
@@ -39,6 +45,8 @@ MARKET_NAMES = {
     "CL": _l("Chile"),
     "PE": _l("Peru"),
     "ES": _l("Spain"),
+    "UY": _l("Uruguay"),
+    "BR": _l("Brazil"),
 }
 
 ROLE_NAMES = {
@@ -66,18 +74,34 @@ def money(amount: str | Decimal, currency: str, market: str,
     return format_money(Money.of(str(amount), currency), locale, symbol)
 
 
+def money_code(amount: str | Decimal, currency: str, market: str) -> str:
+    """An amount with its ISO code instead of a symbol ("MXN 1,234.00", "CLP 990.000"):
+    where quotes of several markets sit together a bare "$" could be any of five."""
+    return money(amount, currency, market, {currency: currency})
+
+
+def date_locale(market: str) -> str:
+    """Dates on the desk are written in the interface language (an English screen
+    never shows "25 dic 2026"), day first as the proposal writes them."""
+    try:
+        language = str(flask_babel.get_locale() or "es")[:2]
+        return document_date_locale(market, language)
+    except (KeyError, ValueError, RuntimeError):
+        return market_locale(market)
+
+
 def short_date(value: date | str | None, market: str) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
         value = date.fromisoformat(value)
-    return str(format_date(value, format="medium", locale=market_locale(market)))
+    return str(format_date(value, format="medium", locale=date_locale(market)))
 
 
 def long_date(value: date | str, market: str) -> str:
     if isinstance(value, str):
         value = date.fromisoformat(value)
-    return format_long_date(value, market_locale(market))
+    return format_long_date(value, date_locale(market))
 
 
 def date_time(value: datetime | str | None, market: str) -> str:
@@ -85,7 +109,7 @@ def date_time(value: datetime | str | None, market: str) -> str:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return str(format_datetime(value, format="short", locale=market_locale(market),
+    return str(format_datetime(value, format="short", locale=date_locale(market),
                                tzinfo=_market_zone(market)))
 
 
@@ -107,6 +131,16 @@ def web_words() -> Words:
     for the wording shared with the proposal (quoting.line_wording)."""
     translations = flask_babel.get_translations()
     return Words(translations.gettext, translations.ngettext)
+
+
+def _included_label(rules: RulesVersion | None, category: str, position: int,
+                    stored: str) -> str:
+    """A tax inside the price in the interface language, else as stored (English)."""
+    known = {str(key): value for key, value in rules.tax.items()} if rules else {}
+    treatment = known.get(category)
+    if treatment is None or position >= len(treatment.included):
+        return stored
+    return treatment.included[position].label.get(str(flask_babel.get_locale() or "es")[:2])
 
 
 def breakdown(priced: dict[str, Any], rules: RulesVersion | None,
@@ -148,6 +182,12 @@ def breakdown(priced: dict[str, Any], rules: RulesVersion | None,
                 "base": fmt(tax["base"]),
                 "amount": fmt(tax["amount"]),
                 "exempt": bool(tax["exempt"]),
+                # Brazil: the taxes inside the price, stated, never added.
+                "included": [{
+                    "label": _included_label(rules, str(tax["category"]), position,
+                                             str(part["label"])),
+                    "amount": fmt(part["amount"]),
+                } for position, part in enumerate(tax.get("included") or [])],
             } for tax in data["taxes"]],
             "tax": fmt(data["tax"]),
             "total": fmt(data["total"]),
@@ -182,6 +222,7 @@ def install_filters(app: Flask) -> None:
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.filters["date_time"] = date_time
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["money_code"] = money_code
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["tax_id"] = tax_id
     app.jinja_env.globals.update(

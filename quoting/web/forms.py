@@ -71,6 +71,7 @@ class QuoteForm:
     licenses: list[LicenseRow] = field(default_factory=list)
     discount_percent: str = "0"
     valid_days: str = ""
+    start_date: str = ""
     context: str = ""
     case_descriptions: list[str] = field(default_factory=lambda: [""] * CASE_SLOTS)
     internal_owner: str = ""
@@ -111,6 +112,7 @@ class QuoteForm:
             licenses=rows,
             discount_percent=text("discount_percent", "0"),
             valid_days=text("valid_days"),
+            start_date=text("start_date"),
             context=text("context"),
             case_descriptions=descriptions,
             internal_owner=text("internal_owner"),
@@ -146,6 +148,7 @@ class QuoteForm:
                       for line in request.get("licenses") or ()],
             discount_percent=_plain_decimal(discount),
             valid_days=str(request.get("valid_days") or ""),
+            start_date=str(request.get("start_date") or ""),
             context=str(request.get("context") or ""),
             case_descriptions=descriptions,
             internal_owner=str(request.get("internal_owner") or ""),
@@ -181,7 +184,7 @@ class QuoteForm:
             value = getattr(self, f"client_{name}").strip()
             if value:
                 request["client"][name] = value
-        for name in ("duration_weeks", "discovery_areas", "cases", "valid_days"):
+        for name in ("duration_weeks", "discovery_areas", "cases", "valid_days", "start_date"):
             value = getattr(self, name).strip()
             if value:
                 request[name] = value
@@ -254,10 +257,10 @@ def _localize(problem: FieldProblem, form: QuoteForm) -> tuple[str, str]:
             if scheme is None:
                 return "client.tax_id", _("Choose the market first.")
             if problem.code in ("missing", "string_too_short"):
-                return "client.tax_id", _("Enter the client's %(scheme)s.", scheme=scheme.name)
+                return "client.tax_id", _("Enter the client's %(scheme)s.", scheme=scheme.names)
             return "client.tax_id", _(
                 "This is not a valid %(scheme)s: check the digits (example: %(example)s).",
-                scheme=scheme.name, example=scheme.example)
+                scheme=scheme.names, example=scheme.example)
         if sub == "email":
             return "client.email", _("Enter an email address like name@company.com.")
         if sub == "contact":
@@ -303,6 +306,9 @@ def _localize(problem: FieldProblem, form: QuoteForm) -> tuple[str, str]:
     if head == "valid_days":
         return name, _("A whole number of days from 1 to 180, or blank for the market's "
                        "default.")
+    if head == "start_date":
+        return name, _("A date from the quote's date to a year after it, or blank to start "
+                       "after the market's lead time.")
     if head == "currency":
         return name, _("Choose a currency this market quotes in.")
     if head == "language":

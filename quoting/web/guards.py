@@ -59,15 +59,27 @@ def refuse_hostile_input() -> tuple[str, int] | None:
                            message=message), 400
 
 
+# Saving the quote form never loses what was typed: an ended session or an expired
+# CSRF token on these posts is handled by quoting.web.kept_work (it keeps the form
+# and asks to sign in again in place), not refused here.
+KEEPS_TYPED_WORK = frozenset({"quotes.new", "quotes.edit"})
+
+
+def csrf_checked() -> bool:
+    return bool(current_app.config.get("WTF_CSRF_ENABLED", True))
+
+
 def require_sign_in() -> BaseResponse | None:
-    if request.method not in ("GET", "HEAD", "OPTIONS") and current_app.config.get(
-            "WTF_CSRF_ENABLED", True):
+    if request.method == "POST" and request.endpoint in KEEPS_TYPED_WORK:
+        return None
+    if request.headers.get("HX-Request") and not is_public(request.endpoint) \
+            and not current_user.is_authenticated:
+        # An ended session during live pricing (its CSRF token went with it): 401, and
+        # the page stays as it is (desk.js says the total is out of date); leaving for
+        # the sign-in page would throw away everything typed.
+        return Response(status=401)
+    if request.method not in ("GET", "HEAD", "OPTIONS") and csrf_checked():
         csrf.protect()
     if is_public(request.endpoint) or current_user.is_authenticated:
         return None
-    if request.headers.get("HX-Request"):
-        # An expired session during live pricing: send the whole page to sign-in.
-        response = Response(status=401)
-        response.headers["HX-Redirect"] = url_for("auth.login")
-        return response
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -127,7 +127,8 @@ def _error_keys(form: QuoteForm) -> list[str]:
     keys = ["form", "market", "currency", "language", "client.name", "client.tax_id",
             "client.contact", "client.email", "participants", *[f"participants.{r}" for r in ROLES],
             "duration_weeks", "discovery_areas", "cases", "delivery.mode", "delivery.trips",
-            "licenses", "discount_percent", "valid_days", "context", "case_descriptions",
+            "licenses", "discount_percent", "valid_days", "start_date", "context",
+            "case_descriptions",
             "internal_owner"]
     for index in range(len(form.licenses)):
         keys += [f"licenses.{index}.{part}" for part in ("product", "seats", "months")]
@@ -220,12 +221,17 @@ def index() -> str:
     query = args.get("q", "")[:100]
     session = db_session()
     owner_id = services.owner_restriction(signed_in(), own_quotes_only=own_quotes_only())
-    try:
-        page = services.search_quotes(session, filters, query, sort=sort, page=page_number,
-                                      per_page=PER_PAGE, owner_id=owner_id)
-    except QuoteInputError:
-        page = services.search_quotes(session, sort=sort, per_page=PER_PAGE,
-                                      owner_id=owner_id)
+    def search(number: int) -> services.QuoteSearchPage:
+        try:
+            return services.search_quotes(session, filters, query, sort=sort, page=number,
+                                          per_page=PER_PAGE, owner_id=owner_id)
+        except QuoteInputError:
+            return services.search_quotes(session, sort=sort, page=number,
+                                          per_page=PER_PAGE, owner_id=owner_id)
+
+    page = search(page_number)
+    if page.total and page_number > page.pages:  # /?page=999: the last page there is
+        page = search(page.pages)
     return render_template(
         "quotes/list.html", page=page, query=query, filters=filters, sort=sort,
         sorts={key: str(label) for key, label in SORTS.items()}, markets=MARKETS,
@@ -487,4 +493,11 @@ def _send_failure(sending: services.SendState | None) -> str | None:
 
 # More routes of this blueprint, in modules of their own; imported here so that they
 # are on the blueprint before any app registers it.
-from quoting.web import background, client_records, revisions, sharing  # noqa: E402, F401
+from quoting.web import (  # noqa: E402, F401
+    background,
+    client_records,
+    confirm,
+    kept_work,
+    revisions,
+    sharing,
+)

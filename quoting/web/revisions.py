@@ -3,13 +3,18 @@ quotes blueprint)."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 
 from quoting import services
+from quoting.i18n import market_today
+from quoting.line_wording import license_name
+from quoting.rules import Market, NoRulesInForce
 from quoting.web import db_session
+from quoting.web.formatting import DELIVERY_NAMES, LANGUAGE_NAMES, MARKET_NAMES, web_words
 from quoting.web.quotes import bp, load_quote, small_number
 from quoting.web.text import _
 
@@ -54,6 +59,7 @@ def _field_label(key: str) -> str:
         "discovery_areas": _l("Discovery areas"), "cases": _l("Client cases"),
         "delivery.mode": _l("Delivery"), "delivery.trips": _l("Trips"),
         "discount_percent": _l("Discount %"), "valid_days": _l("Valid for (days)"),
+        "start_date": _l("Program start"),
         "context": _l("Client context"), "internal_owner": _l("Client's internal owner"),
     }
     if key in labels:
@@ -67,7 +73,28 @@ def _field_label(key: str) -> str:
     return key
 
 
+def _value(key: str, value: str, market: str) -> str:
+    """A stored value in the words a salesperson uses: a license's product name, not
+    "coding-assistant"; "On site", not "onsite"."""
+    if not value:
+        return value
+    if key.startswith("licenses.") and key.endswith(".product"):
+        rules = None
+        with contextlib.suppress(ValueError, NoRulesInForce):
+            rules = services.default_rulebook().in_force(Market(market), market_today(market))
+        return license_name(value, web_words(), rules)
+    if key == "delivery.mode":
+        return str(DELIVERY_NAMES.get(value, value))
+    if key == "language":
+        return LANGUAGE_NAMES.get(value, value)
+    if key == "market":
+        return str(MARKET_NAMES.get(value, value))
+    return value
+
+
 def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, str]]:
     """Every request field whose value differs between two revisions."""
-    return [{"field": key, "label": _field_label(key), "before": old, "after": new}
+    market = str(after.get("market") or before.get("market") or "")
+    return [{"field": key, "label": _field_label(key), "before": _value(key, old, market),
+             "after": _value(key, new, market)}
             for key, old, new in services.field_differences(before, after)]

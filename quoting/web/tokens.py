@@ -6,12 +6,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from quoting import api_tokens
 from quoting.errors import QuoteInputError
-from quoting.store.errors import ServiceError
+from quoting.store.errors import NotFound, ServiceError
 from quoting.store.models import Role, User
 from quoting.web import db_session
 from quoting.web.auth import signed_in
@@ -46,28 +55,46 @@ def _page(status: int = 200, *, secret: str | None = None,
 @bp.route("", methods=["GET"])
 def index() -> tuple[str, int]:
     _admin()
-    return _page()
+    # A token just created is shown once: taken out of the session as it is shown, so
+    # a reload neither shows it again nor creates another (post-redirect-get).
+    return _page(secret=session.pop(NEW_SECRET, None))
+
+
+NEW_SECRET = "new_api_token"
+
+
+def _problem(field: str) -> str:
+    """A refused field said in the user's language (the service says it in English)."""
+    return {
+        "days": _("Give between 1 and %(max)s days.", max=api_tokens.MAX_DAYS),
+        "name": _("Give the token a label of 1 to 100 characters."),
+        "scopes": _("Choose at least one scope."),
+    }.get(field, _("Check this field."))
 
 
 @bp.route("", methods=["POST"])
-def create() -> tuple[str, int]:
+def create() -> Response | tuple[str, int]:
     admin = _admin()
-    session = db_session()
+    store = db_session()
     days_text = request.form.get("days", "").strip()
     if not days_text.isdigit():
         return _page(422, errors={"days": _("Give the number of days as a whole number.")})
     try:
         issued = api_tokens.create_token(
-            session, admin, request.form.get("email", ""), name=request.form.get("name", ""),
+            store, admin, request.form.get("email", ""), name=request.form.get("name", ""),
             scopes=request.form.getlist("scopes"), days=int(days_text))
-        session.commit()
+        store.commit()
     except QuoteInputError as exc:
-        session.rollback()
-        return _page(422, errors={p.field: p.message for p in exc.problems})
-    except ServiceError as exc:
-        session.rollback()
-        return _page(422, errors={"email": str(exc)})
-    return _page(201, secret=issued.secret)
+        store.rollback()
+        return _page(422, errors={p.field: _problem(p.field) for p in exc.problems})
+    except NotFound:
+        store.rollback()
+        return _page(422, errors={"email": _("No active user has this email.")})
+    except ServiceError:
+        store.rollback()
+        return _page(422, errors={"email": _("API tokens are for finance and admin users.")})
+    session[NEW_SECRET] = issued.secret
+    return redirect(url_for("tokens.index"))
 
 
 @bp.route("/<int:token_id>/revoke", methods=["POST"])

@@ -25,7 +25,8 @@ def _sent_quote_with_a_link(page: Page, base_url: str) -> tuple[str, str]:
     page.get_by_label("Negocio").fill("12")
     page.get_by_role("button", name="Guardar borrador").first.click()
     expect(page.get_by_text(re.compile(r"Cotización D-\d{5} guardada"))).to_be_visible()
-    page.get_by_role("button", name="Marcar como enviada").click()
+    page.get_by_role("link", name="Marcar como enviada").click()
+    page.get_by_role("button", name="Sí, marcar como enviada").click()  # the confirmation step
     expect(page.locator("h1 .badge")).to_have_text("Enviada")
     number = re.search(r"MX-\d{4}-\d{4}", page.url)
     assert number is not None

@@ -51,7 +51,8 @@ def test_a_mexican_quote_with_licenses_goes_from_nothing_to_a_sent_pdf_and_a_sec
     expect(page.get_by_text(re.compile(r"Cotización D-\d{5} guardada"))).to_be_visible()
     expect(page.get_by_test_id("program-total")).to_have_text(after)
 
-    page.get_by_role("button", name="Marcar como enviada").click()
+    page.get_by_role("link", name="Marcar como enviada").click()
+    page.get_by_role("button", name="Sí, marcar como enviada").click()  # the confirmation step
     expect(page.locator("h1 .badge")).to_have_text("Enviada")
     number = re.search(r"MX-\d{4}-\d{4}", page.url)
     assert number is not None
@@ -73,7 +74,9 @@ def test_a_mexican_quote_with_licenses_goes_from_nothing_to_a_sent_pdf_and_a_sec
     expect(page.locator("h1 .badge")).to_have_text("Borrador")
 
     page.get_by_role("button", name="Comparar").click()
-    expect(page.locator("td", has_text="participants.business")).to_be_visible()
+    # "What changed" in the words of the form, not the request's keys.
+    expect(page.locator("td", has_text="Negocio")).to_be_visible()
+    expect(page.locator("td", has_text="participants.business")).to_have_count(0)
     assert not page.console_problems  # type: ignore[attr-defined]
 
 

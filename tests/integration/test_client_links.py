@@ -160,7 +160,7 @@ def test_a_link_to_an_older_revision_is_superseded_by_a_newer_one(
                        "link_superseded")
     # The day the newer revision was sent where the client is (Mexico City).
     assert refused.params == {"revision": 1, "newer_revision": 2, "language": "es",
-                              "newer_sent_on": "2026-11-25"}
+                              "market": "MX", "newer_sent_on": "2026-11-25"}
     assert new_token not in json.dumps(refused.params) + refused.message
     _refusal(lambda: services.decide_by_client(session, old_token, "accept", **EVIDENCE,
                                                now=NOW), "link_superseded")

@@ -275,7 +275,7 @@ def test_a_send_the_worker_cannot_do_is_recorded_shown_and_can_be_asked_again(
     page = client.get(f"/quotes/{quote.ref}").get_data(as_text=True)
     assert 'data-testid="send-state" data-state="failed"' in page
     assert "(conserva su número)" in page  # the desk's own words for pdf_not_rendered
-    assert "/do/send" in page
+    assert "/confirm/send" in page  # sending again is offered, behind its confirmation
 
     press_send(client, quote.ref)
     work(queue)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from quoting import services
 from quoting.documents.context import build_context
-from quoting.i18n import MARKET_TIMEZONES, format_long_date, text_locale
+from quoting.i18n import MARKET_TIMEZONES, document_date_locale, format_long_date
 from quoting.store.models import Quote
 from tests.web.conftest import SALES, example
 
@@ -107,7 +107,7 @@ def test_revision_2_s_page_lists_what_changed_since_revision_1_and_revision_1_s_
                     for number in (1, 2))
     assert sent_at is not None
     day = format_long_date(sent_at.astimezone(ZoneInfo(MARKET_TIMEZONES[market])).date(),
-                           text_locale(market, language))
+                           document_date_locale(market, language))
     assert words["title"].format(date=day) in text
     assert words["lead"] in text
     assert words["before"] in text

@@ -146,3 +146,64 @@ def test_a_known_client_can_be_found_and_picked(signed_in: FlaskClient) -> None:
     html = picked.get_data(as_text=True)
     assert 'value="Viña Los Andes SpA"' in html
     assert 'value="760864285"' in html
+
+
+def test_the_new_quote_form_offers_uruguay_and_brazil(signed_in: FlaskClient) -> None:
+    html = signed_in.get("/quotes/new").get_data(as_text=True)
+    assert '<option value="UY">UY · Uruguay</option>' in html
+    assert '<option value="BR">BR · Brasil</option>' in html
+
+
+def test_uruguay_quotes_in_pesos_or_dollars_with_iva_22_and_checks_the_rut(
+        signed_in: FlaskClient) -> None:
+    html = signed_in.post("/quotes/form/refresh",
+                          data=form_data("MX", market="UY")).get_data(as_text=True)
+    assert '<option value="UYU"' in html
+    assert '<option value="USD"' in html
+    assert "RUT" in html
+    priced = signed_in.post("/quotes/form/price", data=form_data("UY")).get_data(as_text=True)
+    assert "IVA 22%" in priced
+    assert re.fullmatch(r"\$\xa0[\d.]+,\d\d", _program_total(priced))  # es_UY: $ 1.234,56
+    refused = signed_in.post("/quotes/new", data=form_data("UY", client_tax_id="21-100342-001-8"))
+    assert refused.status_code == 422
+    assert "no es un RUT válido" in _error(refused.get_data(as_text=True), "client-tax_id")
+
+
+def test_brazil_shows_the_taxes_inside_the_price_in_reais_and_checks_the_cnpj(
+        signed_in: FlaskClient) -> None:
+    priced = signed_in.post("/quotes/form/price", data=form_data("BR")).get_data(as_text=True)
+    assert re.fullmatch(r"R\$\xa0[\d.]+,\d\d", _program_total(priced))  # pt_BR: R$ 1.234,56
+    assert "incluye ISS 5% (São Paulo)" in priced
+    assert "incluye COFINS 3%" in priced
+    refused = signed_in.post("/quotes/new",
+                             data=form_data("BR", client_tax_id="16.727.230/0001-98"))
+    assert refused.status_code == 422
+    assert "no es un CNPJ/CPF válido" in _error(refused.get_data(as_text=True), "client-tax_id")
+    person = signed_in.post("/quotes/new", data=form_data("BR", client_name="Mariana Albuquerque",
+                                                          client_tax_id="390.533.447-05"))
+    assert person.status_code in (302, 303)  # a person's CPF is accepted: the quote is saved
+
+
+@pytest.mark.parametrize("start", ["2001-01-01", "3000-01-01", "mañana"])
+def test_a_start_date_outside_the_year_after_the_quote_is_marked_beside_its_field(
+        signed_in: FlaskClient, start: str) -> None:
+    response = signed_in.post("/quotes/new", data=form_data("MX", start_date=start))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Una fecha entre la de la cotización y un año después" in _error(html, "start_date")
+    assert f'value="{start}"' in html
+
+
+def test_a_chosen_start_date_is_kept_with_the_quote_and_shown_when_editing(
+        signed_in: FlaskClient) -> None:
+    from datetime import timedelta
+
+    from quoting.i18n import market_today
+
+    start = (market_today("MX") + timedelta(days=40)).isoformat()
+    response = signed_in.post("/quotes/new", data=form_data("MX", start_date=start))
+    assert response.status_code in (302, 303)
+    page = signed_in.get(response.headers["Location"]).get_data(as_text=True)
+    edit = re.search(r'href="(/quotes/[^"]+/edit)"', page)
+    assert edit is not None
+    assert f'value="{start}"' in signed_in.get(edit.group(1)).get_data(as_text=True)

@@ -97,7 +97,8 @@ def test_send_then_revise_makes_revision_two_and_shows_what_changed(
     assert 'data-testid="revision-2"' in html
     assert 'class="badge badge-draft">Borrador<' in html
     diff = signed_in.get(f"/quotes/{number}/history?from=1&to=2").get_data(as_text=True)
-    assert "participants.business" in diff
+    assert "participants.business" not in diff  # the words a salesperson uses
+    assert "<td>Negocio</td>" in diff
     assert re.search(r'class="before">20<.*class="after">25<', diff, re.S)
     assert "Total del programa" in diff
 
@@ -403,7 +404,9 @@ def test_a_draft_never_sent_can_be_deleted_from_its_page_and_leaves_the_list(
         signed_in: FlaskClient, make_quote: Callable[..., Quote], engine: Engine) -> None:
     quote, kept = make_quote("MX"), make_quote("CL")
     page = signed_in.get(f"/quotes/{quote.ref}").get_data(as_text=True)
-    assert f'action="/quotes/{quote.ref}/do/delete"' in page
+    assert f'href="/quotes/{quote.ref}/confirm/delete"' in page  # asks first
+    confirm = signed_in.get(f"/quotes/{quote.ref}/confirm/delete").get_data(as_text=True)
+    assert f'action="/quotes/{quote.ref}/do/delete"' in confirm
     assert "Eliminar borrador" in page
     assert "Retirar" not in page  # a draft never sent is deleted, not withdrawn
     deleted = press(signed_in, quote.ref, "delete",

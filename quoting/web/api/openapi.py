@@ -10,12 +10,14 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from quoting.web.api import pipeline as pipeline_api
 from quoting.web.api import schemas
 from quoting.web.api.routes import ENDPOINTS, PREFIX, Endpoint
 
 REF = "#/components/schemas/{model}"
 RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     schemas.ErrorBody, schemas.QuotePage, schemas.QuoteDetail, schemas.Summary,
+    pipeline_api.PipelineReport, pipeline_api.ExchangeDrift,
 )
 ERRORS = {
     400: "A parameter is invalid (the error names it).",

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from quoting.api_tokens import SCOPE_QUOTES, SCOPE_REPORTS
+from quoting.web.api import pipeline as pipeline_api
 from quoting.web.api import schemas, views
 from quoting.web.api.params import ExportParams, ListParams, SummaryParams
 
@@ -53,6 +54,20 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("/reports/summary", "summary", views.summary,
              "Counts and totals by market, currency, status and month", SCOPE_REPORTS,
              params=SummaryParams, body=schemas.Summary),
+    Endpoint("/reports/pipeline", "pipeline", pipeline_api.pipeline_report,
+             "The pipeline: quotes and amounts by status, market, owner and month, win "
+             "rate, days to acceptance, discounts and quotes expiring soon", SCOPE_REPORTS,
+             params=pipeline_api.PipelineParams, body=pipeline_api.PipelineReport,
+             description="Amounts per currency (never added across currencies); with `in`, "
+             "also converted with the stored rate in force on each quote's date, listing "
+             "what could not be converted. Win rate = accepted / (accepted + declined + "
+             "expired)."),
+    Endpoint("/reports/exchange-drift", "exchange_drift", pipeline_api.exchange_drift_report,
+             "Open quotes whose license-to-program exchange rate has drifted", SCOPE_REPORTS,
+             params=pipeline_api.DriftParams, body=pipeline_api.ExchangeDrift,
+             description="Draft, awaiting-approval and sent quotes still valid, whose rate "
+             "stored at the quote date differs from the latest stored rate of the pair by "
+             "more than `threshold` percent; quotes with no stored rate are listed apart."),
     Endpoint("/exports/quotes.csv", "export_csv", views.export_csv,
              "Every matching quote as CSV, streamed", SCOPE_QUOTES, params=ExportParams,
              media={"text/csv": {"schema": {"type": "string"}}}),
