@@ -9,18 +9,14 @@ places text.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from babel.lists import format_list
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 
 from quoting import paths
 from quoting.documents import program_text
@@ -42,6 +38,7 @@ from quoting.line_wording import (
 )
 from quoting.money import Money
 from quoting.plan import document_plan
+from quoting.regional import load_catalogue
 from quoting.rules import RuleBook, RulesVersion, load_rulebook
 from quoting.taxid import compact_tax_id, display_tax_id, tax_id_name
 
@@ -60,32 +57,16 @@ def rulebook() -> RuleBook:
     return load_rulebook()
 
 
-def _catalogue(folder: Path, domain: str) -> Translations | None:
-    """A compiled catalogue: the .mo if current, else its .po compiled in memory."""
-    po, mo = folder / f"{domain}.po", folder / f"{domain}.mo"
-    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
-        with mo.open("rb") as handle:
-            return Translations(handle, domain=domain)
-    if not po.exists():
-        return None
-    with po.open("rb") as handle:
-        catalog = read_po(handle, locale=folder.parent.name)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(buffer, domain=domain)
-
-
 @cache
 def translations(language: str, market: str) -> NullTranslations:
     """The language's catalogue (locales/<lang>/messages), behind the market's regional
     wording where one exists (locales/es_AR/regional: "relevamiento", "planillas")."""
     base: NullTranslations = (
-        _catalogue(LOCALES_DIR / language / "LC_MESSAGES", "messages") or NullTranslations())
+        load_catalogue(LOCALES_DIR / language / "LC_MESSAGES", "messages") or NullTranslations())
     regional_locale = text_locale(market, language)
     if regional_locale == language:
         return base
-    regional = _catalogue(LOCALES_DIR / regional_locale / "LC_MESSAGES", "regional")
+    regional = load_catalogue(LOCALES_DIR / regional_locale / "LC_MESSAGES", "regional")
     if regional is None:
         return base
     regional.add_fallback(base)

@@ -165,7 +165,7 @@ def test_the_owner_sets_and_clears_the_follow_up_day_and_the_activity_records_it
     assert set_.status_code == cleared.status_code == 302
     assert "Día de seguimiento fijado." in page
     assert f'value="{day.isoformat()}"' in page
-    assert "follow_up.set" in page  # the audit trail has it
+    assert "Fecha de seguimiento fijada" in page  # the audit trail has it, in words
     assert "Sin día de seguimiento." in _page(signed_in, f"/quotes/{quote.ref}")
 
 
@@ -391,3 +391,15 @@ def test_the_new_pages_speak_the_interface_language(
         assert f"<h1>{home}</h1>" in _page(client, "/home")
         assert f"<h1>{inbox}</h1>" in _page(client, "/inbox")
         assert f"<h1>{templates}</h1>" in _page(client, "/templates")
+
+
+def test_the_quote_s_activity_names_a_follow_up_in_words(
+        signed_in: FlaskClient, make_quote: Callable[..., Quote]) -> None:
+    draft = make_quote("MX")
+    day = market_today("MX").isoformat()
+    signed_in.post(f"/quotes/{draft.ref}/follow-up", data={"action": "set", "follow_up_on": day})
+    signed_in.post(f"/quotes/{draft.ref}/follow-up", data={"action": "clear"})
+    page = _page(signed_in, f"/quotes/{draft.ref}")
+    assert "Fecha de seguimiento fijada" in page
+    assert "Fecha de seguimiento quitada" in page
+    assert "follow_up." not in page
