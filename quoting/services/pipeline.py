@@ -11,7 +11,6 @@ unless converted, and what cannot be converted is listed, never guessed.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session
 from quoting.errors import QuoteInputError
 from quoting.money import is_known_currency, minor_units
 from quoting.services.history import QuoteQuery, quotes_select
+from quoting.services.rate_book import FoundRate, RateBook
 from quoting.store.models import (
     AuditEvent,
     ExchangeRate,
@@ -115,51 +115,6 @@ def _month_key(month: int) -> str:
 
 # --- Exchange rates ------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class _Rate:
-    factor: Decimal
-    pair: str
-    rate: str
-    source: str
-    rate_date: date
-    inverted: bool
-
-
-class _RateBook:
-    """Every stored rate between the given currencies and the target, read once; the
-    rate in force on a day is the latest published on or before it. A direct pair
-    multiplies, the reverse pair divides; nothing is chained or guessed."""
-
-    def __init__(self, session: Session, currencies: Iterable[str], target: str) -> None:
-        self._by_pair: dict[tuple[str, str], list[ExchangeRate]] = defaultdict(list)
-        self._dates: dict[tuple[str, str], list[date]] = {}
-        others = sorted(set(currencies) - {target})
-        if others:
-            for rate in session.scalars(select(ExchangeRate).where(
-                    ((ExchangeRate.base_currency.in_(others))
-                     & (ExchangeRate.quote_currency == target))
-                    | ((ExchangeRate.base_currency == target)
-                       & (ExchangeRate.quote_currency.in_(others))))
-                    .order_by(ExchangeRate.rate_date)):
-                self._by_pair[(rate.base_currency, rate.quote_currency)].append(rate)
-        self._dates = {pair: [r.rate_date for r in rates]
-                       for pair, rates in self._by_pair.items()}
-
-    def find(self, currency: str, target: str, on: date) -> _Rate | None:
-        for base, quote_currency, inverted in ((currency, target, False),
-                                               (target, currency, True)):
-            rates = self._by_pair.get((base, quote_currency))
-            if not rates:
-                continue
-            index = bisect_right(self._dates[(base, quote_currency)], on)
-            if index:
-                found = rates[index - 1]
-                value = Decimal(found.rate)
-                return _Rate(Decimal(1) / value if inverted else value, found.pair,
-                             found.rate, found.source, found.rate_date, inverted)
-        return None
-
-
 # --- The pipeline ---------------------------------------------------------------------
 
 def _dimension_column(dimension: str) -> Any:
@@ -201,11 +156,11 @@ class _Conversion:
     """Converts each (currency, quote date) amount with the rate in force that day and
     remembers which rates it used and what it could not convert."""
 
-    def __init__(self, book: _RateBook, target: str) -> None:
+    def __init__(self, book: RateBook, target: str) -> None:
         self.book, self.target = book, target
-        self.used: dict[tuple[str, date], _Rate] = {}
+        self.used: dict[tuple[str, date], FoundRate] = {}
         self.unconverted: dict[tuple[str, str], list[Any]] = {}
-        self._cache: dict[tuple[str, date], _Rate | None] = {}
+        self._cache: dict[tuple[str, date], FoundRate | None] = {}
 
     def convert(self, amount: Decimal, currency: str, day: date, section: str,
                 count: int) -> Decimal | None:
@@ -421,7 +376,7 @@ def pipeline(session: Session, filters: PipelineFilters, *, convert_to: str | No
             _select([Quote.program_currency], filters).distinct())}
         currencies |= {c for (c,) in session.execute(
             _select([Quote.license_currency], filters).distinct())}
-        conversion = _Conversion(_RateBook(session, currencies, convert_to), convert_to)
+        conversion = _Conversion(RateBook(session, currencies, convert_to), convert_to)
     dimensions = _by_dimension(session, filters, conversion)
     overall = _Totals()
     for status_totals in dimensions["status"].values():

@@ -4,19 +4,19 @@ chained), on the same QuoteQuery as every list."""
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from quoting.money import minor_units
 from quoting.services.history import QuoteQuery, quotes_select
-from quoting.store.models import ExchangeRate, Quote, from_minor
+from quoting.services.rate_book import FoundRate, RateBook
+from quoting.store.models import Quote, from_minor
 
 
 @dataclass(slots=True)
@@ -141,55 +141,10 @@ def _month_end(month: str, today: date) -> date:
     return min(first_next - timedelta(days=1), today)
 
 
-@dataclass(frozen=True, slots=True)
-class _Rate:
-    factor: Decimal
-    pair: str
-    rate: str
-    source: str
-    rate_date: date
-    inverted: bool
-
-
-class _RateBook:
-    """Every stored rate between the report's currencies and the target, read once;
-    the rate in force on a day is the latest published on or before it."""
-
-    def __init__(self, session: Session, currencies: set[str], target: str) -> None:
-        self._by_pair: dict[tuple[str, str], list[ExchangeRate]] = defaultdict(list)
-        others = sorted(currencies - {target})
-        if not others:
-            return
-        for rate in session.scalars(select(ExchangeRate).where(
-                ((ExchangeRate.base_currency.in_(others))
-                 & (ExchangeRate.quote_currency == target))
-                | ((ExchangeRate.base_currency == target)
-                   & (ExchangeRate.quote_currency.in_(others))))
-                .order_by(ExchangeRate.rate_date)):
-            self._by_pair[(rate.base_currency, rate.quote_currency)].append(rate)
-
-    def _latest(self, base: str, quote_currency: str, on: date) -> ExchangeRate | None:
-        rates = self._by_pair.get((base, quote_currency), [])
-        index = bisect_right([r.rate_date for r in rates], on)
-        return rates[index - 1] if index else None
-
-    def find(self, source_currency: str, target: str, on: date) -> _Rate | None:
-        """A direct pair multiplies; the reverse pair divides; nothing else is tried."""
-        for base, quote_currency, inverted in ((source_currency, target, False),
-                                               (target, source_currency, True)):
-            found = self._latest(base, quote_currency, on)
-            if found is not None:
-                value = Decimal(found.rate)
-                factor = (Decimal(1) / value) if inverted else value
-                return _Rate(factor, found.pair, found.rate, found.source, found.rate_date,
-                             inverted)
-        return None
-
-
 def _converted(session: Session, groups: list[_Group], target: str, today: date
                ) -> dict[str, Any]:
-    rates: dict[tuple[str, str], _Rate | None] = {}
-    book = _RateBook(session, {g.program_currency for g in groups}
+    rates: dict[tuple[str, str], FoundRate | None] = {}
+    book = RateBook(session, {g.program_currency for g in groups}
                      | {g.license_currency for g in groups}, target)
     totals: dict[str, dict[str, Decimal]] = {
         "by_market": defaultdict(Decimal), "by_status": defaultdict(Decimal),
