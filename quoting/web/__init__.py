@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from quoting import paths
@@ -182,7 +183,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def _close_session(_error: BaseException | None) -> None:
         session: Session | None = g.pop("db_session", None)
         if session is not None:
-            session.close()
+            close_session(session)
 
     from quoting.web import ops  # request ids, logging, /healthz, /readyz, /metrics
 
@@ -191,6 +192,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ratelimits.init_app(app)
     _register_blueprints(app)
     return app
+
+
+def close_session(session: Session) -> None:
+    """Close a request's session. The database may have gone away after the response
+    was made (a restart): then the rollback inside close() fails, and that must not
+    turn a finished request into an error. The broken connection is invalidated, so the
+    pool replaces it."""
+    try:
+        session.close()
+    except DBAPIError as error:
+        current_app.logger.warning("database connection lost while ending the request: %s",
+                                   type(error.orig).__name__)
+        session.invalidate()
 
 
 def _use_seller_signer(app: Flask) -> None:

@@ -29,6 +29,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis, RedisError
 from rq import Queue
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from quoting import jobs, logs, metrics
@@ -96,6 +97,34 @@ def test_readyz_answers_503_naming_the_database_when_its_server_is_out_of_reach(
     assert body["failed"] == ["database"]
     assert body["checks"]["database"].startswith("failed: ")
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_a_connection_lost_while_the_request_ends_still_answers_and_is_replaced(
+        signed_in: FlaskClient, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # A database restart between the response and the session's close: the rollback
+    # inside close() fails. The page already made is answered; the connection is dropped.
+    original_close = Session.close
+    failures = []
+
+    def close_on_a_dead_connection(session: Session) -> None:
+        if not failures:
+            failures.append(session)
+            raise OperationalError("ROLLBACK", {}, Exception("terminating connection"))
+        original_close(session)
+
+    monkeypatch.setattr(Session, "close", close_on_a_dead_connection)
+    invalidated: list[Session] = []
+    original_invalidate = Session.invalidate
+    monkeypatch.setattr(Session, "invalidate",
+                        lambda session: (invalidated.append(session),
+                                         original_invalidate(session))[1])
+    with caplog.at_level(logging.WARNING, logger="quoting.web"):
+        response = signed_in.get("/")
+    assert response.status_code == 200
+    assert invalidated == failures
+    assert "database connection lost while ending the request" in caplog.text
+    assert signed_in.get("/").status_code == 200  # the next request gets a fresh one
 
 
 def test_readyz_answers_503_naming_the_queue_when_redis_is_out_of_reach(
