@@ -105,7 +105,7 @@ def test_a_connection_lost_while_the_request_ends_still_answers_and_is_replaced(
     # A database restart between the response and the session's close: the rollback
     # inside close() fails. The page already made is answered; the connection is dropped.
     original_close = Session.close
-    failures = []
+    failures: list[Session] = []
 
     def close_on_a_dead_connection(session: Session) -> None:
         if not failures:
@@ -116,9 +116,12 @@ def test_a_connection_lost_while_the_request_ends_still_answers_and_is_replaced(
     monkeypatch.setattr(Session, "close", close_on_a_dead_connection)
     invalidated: list[Session] = []
     original_invalidate = Session.invalidate
-    monkeypatch.setattr(Session, "invalidate",
-                        lambda session: (invalidated.append(session),
-                                         original_invalidate(session))[1])
+
+    def invalidate(session: Session) -> None:
+        invalidated.append(session)
+        original_invalidate(session)
+
+    monkeypatch.setattr(Session, "invalidate", invalidate)
     with caplog.at_level(logging.WARNING, logger="quoting.web"):
         response = signed_in.get("/")
     assert response.status_code == 200
