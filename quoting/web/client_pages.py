@@ -69,6 +69,9 @@ BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL)
 # The proposal sets a column width or two inline (fine in a PDF); the site's CSP
 # refuses inline styles, so the web page takes them from client.css instead.
 INLINE_STYLE = re.compile(r"""\sstyle=("[^"]*"|'[^']*')""")
+# The contents list's page numbers are the PDF's (written in after layout); on the page
+# the titles are links, and the placeholders go.
+PAGE_REFERENCE = re.compile(r"<span\b[^>]*\bdata-page-of=[^>]*>[^<]*</span>")
 TRUE_WORDS = ("yes", "on", "true", "1")
 GONE = ("link_expired", "link_superseded", "link_withdrawn")
 
@@ -357,7 +360,7 @@ def _proposal_page(view: ClientLinkView, token: str, *, status: int = 200,
     snapshot = view.snapshot
     facts = build_context(snapshot)
     match = BODY.search(proposal_html(snapshot))
-    body = INLINE_STYLE.sub("", match.group(1) if match else "")
+    body = PAGE_REFERENCE.sub("", INLINE_STYLE.sub("", match.group(1) if match else ""))
     decided = view.status in ("accepted", "declined")
     desk_user = _desk_user()
     changes = _changes(view)

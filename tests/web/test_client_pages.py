@@ -81,6 +81,9 @@ def test_the_link_opens_the_proposal_in_its_language_without_signing_in(
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
     assert not re.search(r"\sstyle=", page)
     assert "<style" not in page
+    # The contents list's titles are links; its page numbers belong to the PDF.
+    assert 'href="#s9"' in page
+    assert "data-page-of" not in page
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
     [link] = _stored(engine, quote.ref)["client_links"]  # type: ignore[misc]
