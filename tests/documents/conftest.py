@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from quoting.documents import draft_snapshot, render_proposal
 from quoting.rules import load_rulebook
@@ -74,3 +77,15 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> list[str]:
     if pages and not pages[-1].strip():
         pages = pages[:-1]
     return [" ".join(page.replace("\u00a0", " ").split()) for page in pages]
+
+
+def assert_contents_pages_match_the_bookmarks(pdf: bytes, tmp_path: Path) -> None:
+    """The cover's contents list gives each numbered section the page its bookmark opens."""
+    reader = PdfReader(io.BytesIO(pdf))
+    bookmark_pages = {item.title: reader.get_destination_page_number(item) + 1
+                      for item in reader.outline if not isinstance(item, list)}
+    numbered = {title: page for title, page in bookmark_pages.items() if title[0].isdigit()}
+    assert len(numbered) >= 13, numbered
+    cover = pdf_text(pdf, tmp_path)[0]
+    for title, page in numbered.items():
+        assert re.search(re.escape(title) + r"\s*" + str(page) + r"\b", cover), (title, page)

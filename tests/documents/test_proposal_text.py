@@ -10,7 +10,13 @@ import pytest
 
 from quoting.i18n import currency_symbols, format_locale, format_money
 from quoting.money import Money
-from tests.documents.conftest import MARKETS, SnapshotFactory, pdf_text, rendered
+from tests.documents.conftest import (
+    MARKETS,
+    SnapshotFactory,
+    assert_contents_pages_match_the_bookmarks,
+    pdf_text,
+    rendered,
+)
 
 PAGE_WORDS = {"es": "Página {page} de {pages}", "en": "Page {page} of {pages}",
               "pt": "Página {page} de {pages}"}
@@ -60,6 +66,7 @@ def test_each_market_prints_client_number_totals_and_page_numbers(
             assert _formatted_amount(snapshot, section, str(amount)) in text
     for number, page in enumerate(pages, start=1):
         assert PAGE_WORDS["es"].format(page=number, pages=len(pages)) in page
+    assert_contents_pages_match_the_bookmarks(rendered(snapshot), tmp_path)
 
 
 SECTION_WORDS = {

@@ -17,7 +17,12 @@ from quoting.documents.program_text import amount_in_words
 from quoting.i18n import format_long_date
 from quoting.plan import document_plan
 from quoting.rules import load_rulebook
-from tests.documents.conftest import SnapshotFactory, pdf_text, rendered
+from tests.documents.conftest import (
+    SnapshotFactory,
+    assert_contents_pages_match_the_bookmarks,
+    pdf_text,
+    rendered,
+)
 
 API_CREDIT = [{"product": "api-credit", "seats": 10, "months": 12}]
 
@@ -111,12 +116,7 @@ def test_the_contents_list_links_each_section_and_gives_its_page(
         snapshot_for: SnapshotFactory, tmp_path: Path) -> None:
     pdf = rendered(snapshot_for("MX"))
     reader = PdfReader(io.BytesIO(pdf))
-    bookmark_pages = {item.title: reader.get_destination_page_number(item) + 1
-                      for item in reader.outline if not isinstance(item, list)}
-    cover = pdf_text(pdf, tmp_path)[0]
-    for title, page in bookmark_pages.items():
-        if title[0].isdigit():
-            assert re.search(re.escape(title) + r"[ .]*" + str(page) + r"\b", cover), title
+    assert_contents_pages_match_the_bookmarks(pdf, tmp_path)
     links = [annotation.get_object() for annotation in reader.pages[0]["/Annots"]]
     internal = [link for link in links if link.get("/Subtype") == "/Link"
                 and ("/Dest" in link or "/GoTo" in str(link.get("/A", "")))]
