@@ -121,9 +121,10 @@ def _refuse_when_blocked() -> ResponseReturnValue | None:
 @bp.errorhandler(CSRFError)
 def _csrf_failed(_error: CSRFError) -> ResponseReturnValue:
     with force_locale(_browser_language()):
+        # Its own message: the desk's says it to a colleague, this one to the client.
         return _gone_page(400, _("Form expired"), _(
-            "The form had expired or did not come from this site. "
-            "Nothing was saved: go back, reload the page and try again."))
+            "This form had expired or did not come from this site. Nothing was "
+            "recorded: please go back, reload the page and try again."))
 
 
 @bp.errorhandler(HTTPException)

@@ -135,9 +135,12 @@ def test_accepting_with_csrf_records_the_evidence_and_shows_it(
     token = _link(engine, quote)
     page = _text(client.get(f"/p/{token}"))
 
-    without = client.post(f"/p/{token}/accept", data=ACCEPTANCE)
+    without = client.post(f"/p/{token}/accept", data=ACCEPTANCE,
+                          headers={"Accept-Language": "es"})
     assert without.status_code == 400
     assert _decisions(engine) == []
+    # Said to the client as the rest of their pages are: "usted", not the desk's "tú".
+    assert "vuelva atrás, recargue la página e inténtelo de nuevo" in _text(without)
     accepted = client.post(f"/p/{token}/accept",
                            data={**ACCEPTANCE, "csrf_token": _csrf_token(page)},
                            headers={"User-Agent": "Mozilla/5.0 Test"})
