@@ -1,4 +1,4 @@
-"""Render a stored revision (snapshot) to a PDF/A-3b proposal with WeasyPrint.
+"""Render a stored revision (snapshot) to a tagged PDF/A-3a proposal with WeasyPrint.
 
 Deterministic: the same snapshot gives the same bytes in any process on any
 day. The PDF's dates come from the revision, its /ID from the snapshot's
@@ -7,7 +7,9 @@ at an empty configuration while the font map is built, so no system font can
 stand in for a missing glyph).
 
 Fast: one FontConfiguration, one parsed stylesheet and one compiled template
-per language are kept for the life of the process.
+per language are kept for the life of the process; each page is laid out once
+(page references are numbered after layout); streams are compressed at zlib's
+default level.
 """
 
 from __future__ import annotations
@@ -207,7 +209,7 @@ def proposal_html(snapshot: Mapping[str, Any]) -> str:
 
 
 def render_proposal(snapshot: Mapping[str, Any]) -> bytes:
-    """Render a stored revision to PDF/A-3b bytes, with the snapshot attached as quote.json.
+    """Render a stored revision to tagged PDF/A-3a bytes, with the snapshot attached as quote.json.
     A document that would print a leftover (None, {{, an untranslated message...) is
     refused (printable.UnprintableText): sent bytes are kept for ever."""
     document = proposal_html(snapshot)
@@ -216,7 +218,7 @@ def render_proposal(snapshot: Mapping[str, Any]) -> bytes:
 
 
 def proposal_pdf_options(snapshot: Mapping[str, Any]) -> dict[str, Any]:
-    """`write_pdf` options for a revision: PDF/A-3b, fixed /ID, quote.json attached."""
+    """`write_pdf` options for a revision: PDF/A-3a, fixed /ID, quote.json attached."""
     renderer = _get_renderer()
     data = canonical_json(snapshot)
     stamp = document_timestamp(snapshot).replace(tzinfo=None)
