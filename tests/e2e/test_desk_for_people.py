@@ -277,6 +277,16 @@ def test_on_a_phone_the_total_stays_in_sight_and_tables_never_scroll_the_page(
             assert size is not None
             assert size["width"] >= 24
             assert size["height"] >= 24
+        # The top bar leaves the screen to the page: its sections scroll in one row, and
+        # the account's actions wait under the user's name.
+        header = page.locator("header.topbar").bounding_box()
+        assert header is not None
+        assert header["height"] <= PHONE["height"] / 4
+        expect(page.get_by_role("button", name="Cerrar sesión")).to_be_hidden()
+        page.locator(".usermenu > summary").focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()
+        expect(page.get_by_role("link", name="Cambiar contraseña")).to_be_visible()
     finally:
         context.close()
 
