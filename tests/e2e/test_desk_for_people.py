@@ -209,6 +209,7 @@ def test_a_session_ended_in_another_tab_keeps_the_form_and_saves_it_after_signin
 
         other = context.new_page()  # another tab signs out
         other.goto(f"{desk.url}/quotes/new")
+        other.locator(".usermenu > summary").click()  # the account menu
         other.locator("form[action='/logout'] button").click()
         other.close()
 
