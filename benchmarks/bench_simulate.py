@@ -153,6 +153,7 @@ def load(engine: Engine, count: int, rng: random.Random) -> float:
             "quote_month": month_number(day), "valid_until": valid_until,
             "client_name": market, "client_name_folded": market.lower(),
             "created_at": created, "updated_at": sent_at or created, **totals,
+            "discount_percent": str(template["request"].get("discount_percent", "0")),
         })
         request = dict(template["request"], date=day.isoformat())
         for revision in range(1, revisions_here + 1):

@@ -216,6 +216,7 @@ def load_in_batches(engine: Engine, count: int, batch: int, rng: random.Random,
                 "client_name_folded": fold_for_search(request.client.name),
                 # The current revision's (every revision of a quote here is priced alike).
                 "quote_month": month_number(priced.quote_date), **_totals(priced),
+                "discount_percent": str(request.discount_percent),
             })
         for index in range(size):
             if (done + index + 1) % REVISE_EVERY == 0:

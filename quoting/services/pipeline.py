@@ -300,15 +300,11 @@ def _median(counts: list[tuple[int, int]], total: int) -> Decimal:
 
 
 def _discounts(session: Session, filters: PipelineFilters) -> list[dict[str, Any]]:
-    """Quotes per discount bucket, from the current revision's request (the discount
-    has no column of its own: the database reads it from the JSON, one field per row)."""
-    # Grouped by the discount as written (a handful of distinct values), read once per
-    # row; the buckets are then decided here, in Decimal.
-    written = QuoteRevision.request["discount_percent"].as_string().label("discount")
-    statement = (_select([written, func.count()], filters)
-                 .join(QuoteRevision, (QuoteRevision.quote_id == Quote.id)
-                       & (QuoteRevision.revision == Quote.current_revision))
-                 .group_by(written))
+    """Quotes per discount bucket, by the current revision's program discount (kept on
+    the quote as written: a handful of distinct values, grouped by the database; the
+    buckets are then decided here, in Decimal)."""
+    statement = (_select([Quote.discount_percent, func.count()], filters)
+                 .group_by(Quote.discount_percent))
     counts: dict[int, int] = defaultdict(int)
     for text, many in session.execute(statement):
         counts[_discount_bucket(text)] += int(many)

@@ -68,7 +68,8 @@ def create_quote(session: Session, request: RequestInput, author: User,
         market=priced.market, client_id=client.id, owner_id=author.id, status=status,
         current_revision=1, quote_date=priced.quote_date, valid_until=priced.valid_until,
         client_name=name, client_name_folded=fold_for_search(name),
-        created_at=now, updated_at=now, **_totals(priced),
+        created_at=now, updated_at=now, discount_percent=str(parsed.discount_percent),
+        **_totals(priced),
     )
     session.add(quote)
     session.flush()
@@ -118,6 +119,7 @@ def revise_quote(session: Session, ref: str, request: RequestInput, author: User
     quote.valid_until = priced.valid_until
     for name, value in _totals(priced).items():
         setattr(quote, name, value)
+    quote.discount_percent = str(parsed.discount_percent)
     quote.updated_at = now
     record(session, author, "quote.revise", quote, revision, previous_status, status,
            {"rules_version": priced.rules_version}, now=now)

@@ -224,6 +224,10 @@ class Quote(Base):
     license_total_minor: Mapped[int] = mapped_column(BigInteger)
     # The month of quote_date as year * 100 + month (202611), set with it (below).
     quote_month: Mapped[int] = mapped_column(Integer)
+    # The current revision's program discount as the request wrote it ("12.5"), so the
+    # pipeline's discount distribution groups this table rather than reading each
+    # revision's JSON (a string: exact, and SQLite keeps no decimals).
+    discount_percent: Mapped[str] = mapped_column(String(16), default="0", server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
