@@ -211,6 +211,9 @@ def test_a_session_ended_in_another_tab_keeps_the_form_and_saves_it_after_signin
         other.goto(f"{desk.url}/quotes/new")
         other.locator(".usermenu > summary").click()  # the account menu
         other.locator("form[action='/logout'] button").click()
+        # Closed only once the sign-out has landed: Chromium can leave a page.close()
+        # that races a navigation's commit unanswered for ever (the suite then hangs).
+        other.wait_for_url(re.compile(re.escape(desk.url) + r"/login"))
         other.close()
 
         # The live price says the session ended and keeps the page as it is.
