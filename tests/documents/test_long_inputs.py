@@ -5,12 +5,18 @@ from __future__ import annotations
 import copy
 import io
 import re
+from pathlib import Path
 from typing import Any
 
 import pdfplumber
 import pytest
 
-from tests.documents.conftest import example_request, make_snapshot, rendered
+from tests.documents.conftest import (
+    assert_contents_pages_match_the_bookmarks,
+    example_request,
+    make_snapshot,
+    rendered,
+)
 
 MM = 72 / 25.4
 SIDE_MARGIN = 18 * MM  # proposal.css: @page margin left and right
@@ -100,3 +106,9 @@ def test_accents_and_emoji_are_printed_with_the_bundled_fonts(long_pdf: Any) -> 
     assert fonts <= {"Quoting-Sans", "Quoting-Sans-Bold", "Quoting-Sans-Semi-Bold",
                      "Quoting-Sans-Italic", "Quoting-Emoji"}, fonts
     assert "Quoting-Emoji" in fonts
+
+
+def test_a_proposal_of_ten_pages_or_more_numbers_its_contents_right(
+        long_pdf: Any, tmp_path: Path) -> None:
+    assert len(long_pdf) >= 10  # two-digit page numbers: the placeholders were widened
+    assert_contents_pages_match_the_bookmarks(rendered(_long_snapshot()), tmp_path)
