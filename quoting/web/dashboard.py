@@ -1,5 +1,5 @@
 """The pipeline dashboard for finance and admin (`/dashboard`): parses the filters,
-asks quoting.services.pipeline for the figures, and renders them as charts (SVG
+asks quoting.services.pipeline and exchange_drift for the figures, and renders them as charts (SVG
 drawn here with pygal, embedded in the page as images: no script, nothing fetched
 from another host) with the same numbers in a table beside each chart."""
 
@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from quoting import services
 from quoting.errors import QuoteInputError
 from quoting.money import is_known_currency
-from quoting.services import pipeline
+from quoting.services import exchange_drift, pipeline
 from quoting.store.models import Role, User
 from quoting.web import db_session
 from quoting.web.api.pipeline import drift_default
@@ -106,12 +106,12 @@ def _parse(args: MultiDict[str, str]) -> tuple[DashboardForm, dict[str, Any]]:
     values["days"] = days
     try:
         threshold = Decimal(form.threshold.replace(",", "."))
-        if not threshold.is_finite() or not 0 <= threshold <= pipeline.MAX_DRIFT_PERCENT:
+        if not threshold.is_finite() or not 0 <= threshold <= exchange_drift.MAX_DRIFT_PERCENT:
             raise InvalidOperation
         values["threshold"] = threshold
     except InvalidOperation:
         form.problems["threshold"] = _("Give a percentage from 0 to %(max)s.",
-                                       max=pipeline.MAX_DRIFT_PERCENT)
+                                       max=exchange_drift.MAX_DRIFT_PERCENT)
     return form, values
 
 
@@ -137,7 +137,7 @@ def index() -> tuple[str, int]:
         try:
             report = pipeline.pipeline(session, filters, convert_to=form.convert_to or None,
                                        expiring_days=values["days"])
-            drift = pipeline.exchange_drift(session, filters,
+            drift = exchange_drift.exchange_drift(session, filters,
                                             threshold_percent=values["threshold"])
         except QuoteInputError as exc:
             for problem in exc.problems:

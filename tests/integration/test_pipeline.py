@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from quoting import services
 from quoting.errors import QuoteInputError
-from quoting.services.pipeline import PipelineFilters, exchange_drift, pipeline
+from quoting.services.exchange_drift import exchange_drift
+from quoting.services.pipeline import PipelineFilters, pipeline
 from quoting.store.models import Quote, User
 from tests.integration.conftest import NOW, QUOTE_DAY, example
 

@@ -1,6 +1,7 @@
 """The pipeline and exchange-rate drift reports of the finance API: their query
 parameters, their response bodies (for the OpenAPI document and the tests) and
-their views. The figures are decided in quoting.services.pipeline."""
+their views. The figures are decided in quoting.services.pipeline and
+quoting.services.exchange_drift."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Annotated, Any
 from flask import Response, current_app, jsonify, request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from quoting.services import pipeline
+from quoting.services import exchange_drift, pipeline
 from quoting.web import db_session
 from quoting.web.api.params import CurrencyParam, IsoDate, MarketParam, Text, parse_query
 from quoting.web.api.schemas import CurrencyCode, DecimalString, MoneyTotal
@@ -38,7 +39,7 @@ Percent = Annotated[
 
 
 def drift_default() -> Decimal:
-    return Decimal(str(current_app.config.get(DRIFT_SETTING, pipeline.DEFAULT_DRIFT_PERCENT)))
+    return Decimal(str(current_app.config.get(DRIFT_SETTING, exchange_drift.DEFAULT_DRIFT_PERCENT)))
 
 
 class _ReportFilters(BaseModel):
@@ -233,5 +234,5 @@ def pipeline_report() -> Response:
 def exchange_drift_report() -> Response:
     params: DriftParams = parse_query(DriftParams, request.args)
     threshold = params.threshold if params.threshold is not None else drift_default()
-    return jsonify(pipeline.exchange_drift(db_session(), params.filters(),
+    return jsonify(exchange_drift.exchange_drift(db_session(), params.filters(),
                                            threshold_percent=threshold, limit=params.limit))
