@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from quoting import services  # noqa: E402
-from quoting.pricing import PricedQuote  # noqa: E402
+from quoting.priced import PricedQuote  # noqa: E402
 from quoting.scope import QuoteRequest, parse_request  # noqa: E402
 from quoting.service_pricing import price_request  # noqa: E402
 from quoting.store import migrate, pgadmin  # noqa: E402

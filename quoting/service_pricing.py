@@ -8,7 +8,8 @@ from typing import Any
 
 from quoting.errors import QuoteInputError
 from quoting.i18n import market_today
-from quoting.pricing import PricedQuote, price
+from quoting.priced import PricedQuote
+from quoting.pricing import price
 from quoting.rules import NoRulesInForce, RuleBook
 from quoting.scope import QuoteRequest, parse_request
 

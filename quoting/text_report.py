@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from quoting.i18n import currency_symbols, format_locale, format_long_date, format_money
 from quoting.money import Money
-from quoting.pricing import PricedQuote, Section
+from quoting.priced import PricedQuote, Section
 
 
 def render_text(quote: PricedQuote) -> str:

@@ -14,7 +14,8 @@ import click
 from quoting import paths
 from quoting.errors import QuoteInputError, RulesError
 from quoting.i18n import market_today
-from quoting.pricing import PricedQuote, price
+from quoting.priced import PricedQuote
+from quoting.pricing import price
 from quoting.rules import Market, NoRulesInForce, load_rulebook
 from quoting.scope import parse_request
 from quoting.service_pricing import price_request

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from quoting.pricing import PricedQuote
+from quoting.priced import PricedQuote
 from quoting.scope import QuoteRequest
 
 DRAFT_NUMBERS = {"es": "BORRADOR", "en": "DRAFT", "pt": "RASCUNHO"}

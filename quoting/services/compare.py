@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from quoting.errors import FieldProblem, QuoteInputError
 from quoting.i18n import market_today
 from quoting.money import round_half_up
-from quoting.pricing import PricedQuote
+from quoting.priced import PricedQuote
 from quoting.rules import Market, RuleBook
 from quoting.service_pricing import price_request
 from quoting.services.rates import rate_in_force

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from quoting.errors import QuoteInputError
 from quoting.i18n import market_today
-from quoting.pricing import PricedQuote
+from quoting.priced import PricedQuote
 from quoting.rules import RuleBook
 from quoting.scope import QuoteRequest, parse_request
 from quoting.service_pricing import price_request

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from quoting.errors import FieldProblem, QuoteInputError
 from quoting.money import MoneyError, is_known_currency, to_decimal
-from quoting.pricing import PricedQuote
+from quoting.priced import PricedQuote
 from quoting.services.common import begin_write, record
 from quoting.store.models import ExchangeRate, User
 

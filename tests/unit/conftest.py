@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from quoting.pricing import PricedQuote
+from quoting.priced import PricedQuote
 from quoting.rules import RuleBook, load_rulebook
 from quoting.service_pricing import price_request
 from quoting.taxid import SCHEMES

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quoting.money import minor_units
-from quoting.pricing import PricedQuote, Section
+from quoting.priced import PricedQuote, Section
 from quoting.rules import Market, RuleBook, load_rulebook
 from quoting.service_pricing import price_request
 from quoting.taxid import SCHEMES
