@@ -41,6 +41,9 @@ from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_store import summary_totals  # noqa: E402
 
 from quoting import api_tokens  # noqa: E402
 from quoting.rules import load_rulebook  # noqa: E402
@@ -58,7 +61,6 @@ from quoting.store.models import (  # noqa: E402
     User,
     fold_for_search,
     month_number,
-    to_minor,
 )
 from quoting.web import create_app  # noqa: E402
 
@@ -149,14 +151,7 @@ def load(engine: Engine, count: int, rng: random.Random) -> float:
         sequences[key] = sequences.get(key, 0) + 1
         valid_until = day + timedelta(days=30)
         client_id, client_name = rng.choice(clients[market])
-        totals = {
-            "program_currency": priced.program.currency,
-            "program_total_minor": to_minor(priced.program.total.amount,
-                                            priced.program.currency),
-            "license_currency": priced.licenses.currency,
-            "license_total_minor": to_minor(priced.licenses.total.amount,
-                                            priced.licenses.currency),
-        }
+        totals = summary_totals(priced)
         quotes.append({
             "id": ident, "number": f"{market}-{day.year}-{sequences[key]:05d}",
             "market": market, "year": day.year, "sequence": sequences[key],

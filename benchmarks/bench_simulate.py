@@ -43,6 +43,7 @@ from bench_api import (  # noqa: E402
     print_loads,
     settle,
 )
+from bench_store import summary_totals  # noqa: E402
 
 from quoting.rules import Market, load_rulebook  # noqa: E402
 from quoting.scope import parse_request  # noqa: E402
@@ -57,7 +58,6 @@ from quoting.store.models import (  # noqa: E402
     User,
     fold_for_search,
     month_number,
-    to_minor,
 )
 
 FIRST_DAY, LAST_DAY = date(2026, 7, 1), date(2026, 9, 30)
@@ -135,14 +135,7 @@ def load(engine: Engine, count: int, rng: random.Random) -> float:
         sequences[key] = sequences.get(key, 0) + 1
         valid_until = day + timedelta(days=30)
         revisions_here = 2 if ident % 10 == 0 else 1
-        totals = {
-            "program_currency": priced.program.currency,
-            "program_total_minor": to_minor(priced.program.total.amount,
-                                            priced.program.currency),
-            "license_currency": priced.licenses.currency,
-            "license_total_minor": to_minor(priced.licenses.total.amount,
-                                            priced.licenses.currency),
-        }
+        totals = summary_totals(priced)
         number = f"{market}-{day.year}-{sequences[key]:05d}" if status != "draft" else None
         quotes.append({
             "id": ident, "number": number, "market": market,

@@ -157,12 +157,12 @@ def _revision_row(quote_id: int, number: int, request: QuoteRequest, priced: Pri
         "priced": priced.to_dict(), "rules_version": priced.rules_version,
         "exchange_rates": _rates_entry(priced), "language": priced.language,
         "quote_date": priced.quote_date, "valid_until": priced.valid_until,
-        "requires_approval": priced.requires_approval, **_totals(priced),
+        "requires_approval": priced.requires_approval, **summary_totals(priced),
         "author_id": author_id, "created_at": now, "sent_at": sent_at, "pdf_sha256": None,
     }
 
 
-def _totals(priced: PricedQuote) -> dict[str, Any]:
+def summary_totals(priced: PricedQuote) -> dict[str, Any]:
     """Currencies and totals in minor units: a revision's, and its quote's while current."""
     return {
         "program_currency": priced.program.currency,
@@ -215,7 +215,7 @@ def load_in_batches(engine: Engine, count: int, batch: int, rng: random.Random,
                 "client_name": request.client.name,
                 "client_name_folded": fold_for_search(request.client.name),
                 # The current revision's (every revision of a quote here is priced alike).
-                "quote_month": month_number(priced.quote_date), **_totals(priced),
+                "quote_month": month_number(priced.quote_date), **summary_totals(priced),
                 "discount_percent": str(request.discount_percent),
             })
         for index in range(size):
